@@ -1,0 +1,15 @@
+//! Time and identity: the two things the domain must never take from the machine directly.
+
+use crate::time::Timestamp;
+
+/// Where "now" comes from. Tests move a manual clock instead of sleeping.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+/// Hands out unique positive ids below 2^53, so they survive JSON numbers in JavaScript.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait IdGenerator: Send + Sync {
+    fn next_id(&self) -> i64;
+}

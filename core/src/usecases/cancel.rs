@@ -1,0 +1,216 @@
+//! `cancel_order` and `expire_unpaid`. Both close the WeChat order *before* releasing stock: once
+//! WeChat has closed it no payment can arrive, and if WeChat says it was paid the payment is
+//! confirmed instead of the order being cancelled.
+
+use super::{Confirmed, PaymentReport, Shop, ShopError, MAX_ATTEMPTS};
+use crate::audit::{Actor, AuditEntry};
+use crate::ids::OrderId;
+use crate::order::{CancelReason, Order, OrderCommand, OrderStatus};
+use crate::payment::{PaymentCommand, PaymentStatus};
+use crate::ports::{
+    CloseOutcome, GatewayError, OrderChange, OrderStoreError, PaymentSource, TradeState,
+};
+use crate::text::Reason;
+
+/// What happened to an order someone tried to cancel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a short-lived result, returned once per call"
+)]
+pub enum CancelOutcome {
+    Cancelled(Order),
+    /// WeChat had taken the money: the payment was confirmed instead.
+    Paid(Confirmed),
+    /// The order was no longer pending (or, for the timeout, not yet due).
+    Skipped(OrderStatus),
+}
+
+/// What one `expire_unpaid` run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExpireReport {
+    pub examined: usize,
+    pub cancelled: usize,
+    pub paid: usize,
+    pub skipped: usize,
+    /// Orders left for the next run (WeChat or the database failed); their stock stays held.
+    pub failed: usize,
+}
+
+impl Shop {
+    /// Cancels a pending order. Shoppers may cancel only their own (others' are "not found");
+    /// operators' cancels are audited.
+    pub async fn cancel_order(
+        &self,
+        by: &Actor,
+        order_id: OrderId,
+        note: Option<Reason>,
+    ) -> Result<Order, ShopError> {
+        let reason = match by {
+            Actor::User { id } => {
+                let order = self
+                    .orders
+                    .get(order_id)
+                    .await?
+                    .ok_or(ShopError::NotFound("order"))?;
+                if order.user_id != *id {
+                    return Err(ShopError::NotFound("order"));
+                }
+                CancelReason::User
+            }
+            Actor::Operator { .. } => CancelReason::Operator,
+            Actor::System { .. } => CancelReason::Timeout,
+        };
+        match self
+            .close_then_cancel(by, order_id, reason, note, false)
+            .await?
+        {
+            CancelOutcome::Cancelled(o) => Ok(o),
+            CancelOutcome::Paid(_) => Err(ShopError::IllegalState(
+                "the order was paid in the meantime and cannot be cancelled".into(),
+            )),
+            CancelOutcome::Skipped(status) => Err(ShopError::IllegalState(format!(
+                "only unpaid orders can be cancelled; this one is {status}"
+            ))),
+        }
+    }
+
+    /// Cancels every unpaid order past its `expires_at` (up to `limit`), closing each at WeChat
+    /// first. An order whose close fails keeps its stock and is tried again next run.
+    pub async fn expire_unpaid(&self, limit: u32) -> Result<ExpireReport, ShopError> {
+        let due = self.orders.due_unpaid(self.clock.now(), limit).await?;
+        let mut report = ExpireReport {
+            examined: due.len(),
+            ..ExpireReport::default()
+        };
+        let actor = Actor::system("expire-unpaid");
+        for id in due {
+            match self
+                .close_then_cancel(&actor, id, CancelReason::Timeout, None, true)
+                .await
+            {
+                Ok(CancelOutcome::Cancelled(_)) => report.cancelled += 1,
+                Ok(CancelOutcome::Paid(_)) => report.paid += 1,
+                Ok(CancelOutcome::Skipped(_)) => report.skipped += 1,
+                Err(e) => {
+                    tracing::warn!(order_id = %id, error = %e, "could not expire order; will retry next run");
+                    report.failed += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn close_then_cancel(
+        &self,
+        by: &Actor,
+        order_id: OrderId,
+        reason: CancelReason,
+        note: Option<Reason>,
+        only_if_due: bool,
+    ) -> Result<CancelOutcome, ShopError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let order = self
+                .orders
+                .get(order_id)
+                .await?
+                .ok_or(ShopError::NotFound("order"))?;
+            if order.status != OrderStatus::PendingPayment {
+                return Ok(CancelOutcome::Skipped(order.status));
+            }
+            if only_if_due && order.expires_at > self.clock.now() {
+                return Ok(CancelOutcome::Skipped(order.status));
+            }
+            if let Some(paid) = self.close_at_wechat(&order).await? {
+                return Ok(CancelOutcome::Paid(paid));
+            }
+            let at = self.clock.now();
+            let transition = order.apply(OrderCommand::Cancel {
+                reason,
+                note: note.clone(),
+                at,
+            })?;
+            let events = self.order_events(&transition.events, &transition.order)?;
+            let audit = matches!(by, Actor::Operator { .. }).then(|| AuditEntry {
+                at,
+                actor: by.clone(),
+                action: "order.cancel".into(),
+                target_type: "order".into(),
+                target_id: order.id.to_string(),
+                before: serde_json::json!({"status": order.status.as_str()}),
+                after: serde_json::json!({
+                    "status": transition.order.status.as_str(),
+                    "note": note.as_ref().map(|n| n.as_str()),
+                }),
+            });
+            let cancelled = transition.order.clone();
+            match self
+                .orders
+                .apply(&OrderChange {
+                    transition,
+                    events,
+                    audit,
+                })
+                .await
+            {
+                Ok(()) => {
+                    self.gate_release(order_id).await;
+                    return Ok(CancelOutcome::Cancelled(cancelled));
+                }
+                Err(OrderStoreError::Stale) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ShopError::Conflict(
+            "the order kept changing; try again".into(),
+        ))
+    }
+
+    /// Closes the order's WeChat payment if one was started. `Ok(Some(_))` when WeChat had
+    /// already been paid (and the payment is now confirmed).
+    async fn close_at_wechat(&self, order: &Order) -> Result<Option<Confirmed>, ShopError> {
+        let Some(payment) = self.payments.get_by_order(order.id).await? else {
+            return Ok(None);
+        };
+        if payment.status != PaymentStatus::PrepayIssued {
+            return Ok(None);
+        }
+        match self.gateway.close(&order.order_no).await {
+            Ok(CloseOutcome::Closed) => {}
+            Err(GatewayError::Rejected { code, .. }) if code == "ORDER_NOT_EXIST" => {}
+            Ok(CloseOutcome::AlreadyPaid) => {
+                return match self.gateway.query(&order.order_no).await? {
+                    TradeState::Success {
+                        transaction_id,
+                        amount,
+                        paid_at,
+                        payload,
+                    } => {
+                        let report = PaymentReport {
+                            out_trade_no: order.order_no.clone(),
+                            transaction_id,
+                            amount,
+                            paid_at,
+                            source: PaymentSource::Query,
+                            notification_id: None,
+                            payload,
+                        };
+                        Ok(Some(self.confirm_payment(&report).await?))
+                    }
+                    other => Err(ShopError::Provider(format!(
+                        "WeChat refused to close as paid but reports {other:?}"
+                    ))),
+                };
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let closed = payment.apply(PaymentCommand::Close {
+            at: self.clock.now(),
+        })?;
+        // A concurrent closer may have won; the payment is closed either way.
+        if let Err(e) = self.payments.save(&closed, false).await {
+            tracing::debug!(order_id = %order.id, error = %e, "payment close not recorded");
+        }
+        Ok(None)
+    }
+}
