@@ -115,6 +115,16 @@ impl Stock {
         Ok(Stock { on_hand, ..self })
     }
 
+    /// An operator adds (or with a negative delta removes) units; on hand may not fall below
+    /// what open orders hold.
+    pub fn adjust(self, delta: i64) -> Result<Self, InventoryError> {
+        let on_hand = self
+            .on_hand
+            .checked_add(delta)
+            .ok_or(InventoryError::Overflow)?;
+        self.set_on_hand(on_hand)
+    }
+
     /// An operator counts the warehouse and sets `on_hand`; it may not fall below what open
     /// orders hold.
     pub fn set_on_hand(self, on_hand: i64) -> Result<Self, InventoryError> {

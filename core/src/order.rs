@@ -200,7 +200,8 @@ pub struct Order {
     /// The payment arrived after the order was cancelled.
     pub late_payment: bool,
     pub updated_at: Timestamp,
-    /// Optimistic-lock counter: every stored change is conditional on it and increments it.
+    /// Optimistic-lock counter. A transition's order carries `version + 1`, and the store writes
+    /// it only where the row still has the version it started from.
     pub version: i64,
 }
 
@@ -366,6 +367,7 @@ impl Order {
             command: cmd.name(),
         };
         let mut next = self.clone();
+        next.version = self.version + 1;
         let (stock, events) = match (&cmd, self.status) {
             (OrderCommand::Pay { amount, at }, S::PendingPayment | S::Cancelled) => {
                 if *amount != self.payable {
@@ -807,6 +809,7 @@ pub(crate) mod tests {
                 match o.apply(cmd) {
                     Ok(t) => {
                         prop_assert_eq!(t.from, before.status);
+                        prop_assert_eq!(t.order.version, before.version + 1);
                         o = t.order;
                     }
                     Err(_) => prop_assert_eq!(&o, &before),

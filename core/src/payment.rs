@@ -64,6 +64,8 @@ pub struct Payment {
     pub closed_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Optimistic-lock counter, as for orders: a changed payment carries the version it is
+    /// stored with.
     pub version: i64,
 }
 
@@ -96,8 +98,10 @@ pub enum PaymentError {
 }
 
 impl Payment {
+    /// The payment after `cmd`, with its version incremented (see `Order::version`).
     pub fn apply(&self, cmd: PaymentCommand) -> Result<Payment, PaymentError> {
         let mut next = self.clone();
+        next.version = self.version + 1;
         match cmd {
             PaymentCommand::Succeed {
                 transaction_id,

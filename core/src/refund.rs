@@ -185,6 +185,7 @@ impl Refund {
             command: cmd.name(),
         };
         let mut next = self.clone();
+        next.version = self.version + 1;
         let effects = match (cmd, self.status) {
             (RefundCommand::Approve { by, at }, S::Requested) => {
                 next.status = S::Approved;

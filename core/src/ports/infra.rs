@@ -13,3 +13,13 @@ pub trait Clock: Send + Sync {
 pub trait IdGenerator: Send + Sync {
     fn next_id(&self) -> i64;
 }
+
+/// Counts requests per key in fixed windows: login attempts and order creation per user.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Records one request for `key` and says whether it is within `limit` per `window`.
+    /// A limiter that cannot be reached allows the request (availability over strictness).
+    async fn allow(&self, key: &str, limit: u32, window: crate::time::Span, now: Timestamp)
+        -> bool;
+}

@@ -78,7 +78,7 @@ pub trait OrderStore: Send + Sync {
         -> Result<Paged<Order>, OrderStoreError>;
 
     /// Writes a transition computed by [`Order::apply`]: the order row (only if its version is
-    /// still the one the transition started from, then incremented), the stock effect on every
+    /// still the one the transition started from, i.e. the new version − 1), the stock effect on every
     /// line, the events and the audit row — one transaction. `Stale` if the order moved on;
     /// `OutOfStock` if a `SellDirect` effect found the stock gone.
     async fn apply(&self, change: &OrderChange) -> Result<(), OrderStoreError>;

@@ -123,3 +123,17 @@ pub trait JobLeases: Send + Sync {
     ) -> Result<(), LeaseError>;
     async fn status(&self) -> Result<Vec<JobStatus>, LeaseError>;
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublishError {
+    #[error("event stream unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Where the outbox relay publishes events (a Redis Stream; Kafka or NATS behind the same port).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait EventPublisher: Send + Sync {
+    /// Publishes in order; at least once (a retry after a failure may repeat some).
+    async fn publish(&self, events: &[OutboxEvent]) -> Result<(), PublishError>;
+}

@@ -5,13 +5,17 @@
 use super::{Shop, ShopError, MAX_ATTEMPTS};
 use crate::audit::Actor;
 use crate::events::EventData;
+use crate::ids::{OrderId, UserId};
 use crate::ids::{PaymentId, RefundId};
 use crate::money::Fen;
 use crate::order::{Order, OrderCommand, OrderStatus, StockEffect};
 use crate::payment::{Payment, PaymentCommand, PaymentStatus};
-use crate::ports::{OrderChange, PaymentReceipt, PaymentSource, PaymentStoreError, PaymentSuccess};
+use crate::ports::{
+    OrderChange, PayParams, PaymentReceipt, PaymentSource, PaymentStoreError, PaymentSuccess,
+    PrepayRequest,
+};
 use crate::refund::{Refund, RefundStatus};
-use crate::text::{OrderNo, Reason, RefundNo, TransactionId};
+use crate::text::{OpenId, OrderNo, Reason, RefundNo, TransactionId};
 use crate::time::Timestamp;
 
 /// A payment success as reported by WeChat, after signature and decryption checks.
@@ -45,9 +49,102 @@ pub enum Confirmed {
     Recorded(Order),
 }
 
+/// `五常大米 稻花香 5kg 等2件`: what the shopper sees on the WeChat payment sheet (≤ 127 bytes).
+fn payment_description(order: &Order) -> String {
+    let first = order
+        .lines
+        .first()
+        .map(|l| format!("{} {}", l.title, l.spec))
+        .unwrap_or_default();
+    let mut d = if order.lines.len() > 1 {
+        format!("{first} 等{}件", order.lines.len())
+    } else {
+        first
+    };
+    while d.len() > 127 {
+        d.pop();
+    }
+    d
+}
+
 const LATE_REFUND_REASON: &str = "订单已取消且库存不足，系统自动全额退款";
 
 impl Shop {
+    /// The `wx.requestPayment` parameters for a shopper's pending order. A prepay that is still
+    /// valid is reused; a new one expires at WeChat before the order expires here, so no money
+    /// can arrive after the worker releases the stock.
+    pub async fn start_payment(
+        &self,
+        user: UserId,
+        openid: &OpenId,
+        order_id: OrderId,
+    ) -> Result<PayParams, ShopError> {
+        let order = self
+            .orders
+            .get(order_id)
+            .await?
+            .ok_or(ShopError::NotFound("order"))?;
+        if order.user_id != user {
+            return Err(ShopError::NotFound("order"));
+        }
+        if order.status != OrderStatus::PendingPayment {
+            return Err(ShopError::IllegalState(format!(
+                "only unpaid orders can be paid; this one is {}",
+                order.status
+            )));
+        }
+        let now = self.clock.now();
+        let time_expire = order.expires_at.minus(self.policy.prepay_margin);
+        if time_expire <= now {
+            return Err(ShopError::IllegalState(
+                "the order is about to expire; place it again".into(),
+            ));
+        }
+        for _ in 0..MAX_ATTEMPTS {
+            let existing = self.payments.get_by_order(order.id).await?;
+            if let Some(p) = &existing {
+                if p.prepay_usable(now) {
+                    let prepay_id = p.prepay_id.clone().unwrap_or_default();
+                    return Ok(self.gateway.pay_params(&prepay_id, now)?);
+                }
+                if p.status != PaymentStatus::PrepayIssued {
+                    return Err(ShopError::IllegalState(format!(
+                        "the payment is {}",
+                        p.status
+                    )));
+                }
+            }
+            let prepay_id = self
+                .gateway
+                .prepay(&PrepayRequest {
+                    out_trade_no: order.order_no.clone(),
+                    description: payment_description(&order),
+                    amount: order.payable,
+                    payer: openid.clone(),
+                    time_expire,
+                })
+                .await?;
+            let (mut payment, is_new) = match existing {
+                Some(p) => (p, false),
+                None => (self.new_payment(&order, now)?, true),
+            };
+            payment.prepay_id = Some(prepay_id.clone());
+            payment.prepay_expires_at = Some(time_expire);
+            payment.updated_at = now;
+            if !is_new {
+                payment.version += 1;
+            }
+            match self.payments.save(&payment, is_new).await {
+                Ok(()) => return Ok(self.gateway.pay_params(&prepay_id, now)?),
+                Err(PaymentStoreError::Stale) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ShopError::Conflict(
+            "the payment kept changing; try again".into(),
+        ))
+    }
+
     pub async fn confirm_payment(&self, report: &PaymentReport) -> Result<Confirmed, ShopError> {
         let mut sell_direct_failed = false;
         for _ in 0..MAX_ATTEMPTS {

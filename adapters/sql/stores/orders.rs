@@ -1,0 +1,323 @@
+use super::rows::{self, Row, ORDER_COLS, ORDER_ITEM_COLS};
+use super::tx::{apply_order_change, complete_idempotency, in_list, insert_events};
+use super::{DbResultExt, SqlStore};
+use async_trait::async_trait;
+use shop_core::events::OutboxEvent;
+use shop_core::idempotency::IdemCompletion;
+use shop_core::ids::{OrderId, UserId};
+use shop_core::order::{Order, OrderLine, OrderStatus};
+use shop_core::ports::*;
+use shop_core::text::OrderNo;
+use shop_core::time::Timestamp;
+use shop_sql::unique_violation;
+use sqlx::Row as _;
+
+impl SqlStore {
+    /// Loads the lines of the given orders and assembles them, keeping the rows' order.
+    pub(crate) async fn assemble_orders(
+        &self,
+        order_rows: Vec<Row>,
+    ) -> Result<Vec<Order>, StoreError> {
+        if order_rows.is_empty() {
+            return Ok(vec![]);
+        }
+        let ids: Vec<i64> = order_rows
+            .iter()
+            .map(|r| rows::get::<i64>(r, "id"))
+            .collect::<Result<_, _>>()?;
+        let sql = format!(
+            "SELECT {ORDER_ITEM_COLS} FROM order_items WHERE order_id IN ({}) ORDER BY order_id, line_no",
+            in_list(ids.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in &ids {
+            q = q.bind(*id);
+        }
+        let line_rows = q.fetch_all(&self.read).await.db()?;
+        let mut lines: Vec<(OrderId, OrderLine)> = line_rows
+            .iter()
+            .map(rows::order_line)
+            .collect::<Result<_, _>>()?;
+        order_rows
+            .iter()
+            .zip(ids)
+            .map(|(row, id)| {
+                let mine: Vec<OrderLine> = lines
+                    .iter()
+                    .filter(|(o, _)| o.get() == id)
+                    .map(|(_, l)| l.clone())
+                    .collect();
+                lines.retain(|(o, _)| o.get() != id);
+                rows::order(row, mine)
+            })
+            .collect()
+    }
+
+    async fn one_order(
+        &self,
+        where_sql: &str,
+        bind: OrderKey<'_>,
+    ) -> Result<Option<Order>, OrderStoreError> {
+        let sql = format!("SELECT {ORDER_COLS} FROM orders WHERE {where_sql}");
+        let q = sqlx::query(&sql);
+        let q = match bind {
+            OrderKey::Id(id) => q.bind(id),
+            OrderKey::No(no) => q.bind(no),
+        };
+        let Some(row) = q.fetch_optional(&self.read).await.db()? else {
+            return Ok(None);
+        };
+        Ok(self.assemble_orders(vec![row]).await?.pop())
+    }
+
+    async fn page_orders(
+        &self,
+        where_sql: &str,
+        binds: &[Bind],
+        page: Page,
+    ) -> Result<Paged<Order>, OrderStoreError> {
+        let count_sql = format!("SELECT COUNT(*) AS n FROM orders WHERE {where_sql}");
+        let mut cq = sqlx::query(&count_sql);
+        for b in binds {
+            cq = b.bind_to(cq);
+        }
+        let total: i64 = cq.fetch_one(&self.read).await.db()?.try_get("n").db()?;
+        let sql = format!("SELECT {ORDER_COLS} FROM orders WHERE {where_sql} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?");
+        let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = b.bind_to(q);
+        }
+        let rows = q
+            .bind(page.limit())
+            .bind(page.offset())
+            .fetch_all(&self.read)
+            .await
+            .db()?;
+        Ok(Paged {
+            items: self.assemble_orders(rows).await?,
+            total,
+            page,
+        })
+    }
+}
+
+enum OrderKey<'a> {
+    Id(i64),
+    No(&'a str),
+}
+
+/// A bind value of a dynamically built query.
+pub(crate) enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+type Query<'q> = sqlx::query::Query<'q, crate::Db, <crate::Db as sqlx::Database>::Arguments<'q>>;
+
+impl Bind {
+    pub(crate) fn bind_to<'q>(&'q self, q: Query<'q>) -> Query<'q> {
+        match self {
+            Bind::Int(i) => q.bind(*i),
+            Bind::Text(s) => q.bind(s.as_str()),
+        }
+    }
+}
+
+#[async_trait]
+impl OrderStore for SqlStore {
+    async fn create(
+        &self,
+        o: &Order,
+        events: &[OutboxEvent],
+        idem: Option<IdemCompletion>,
+    ) -> Result<(), OrderStoreError> {
+        let mut tx = self.write.begin().await.db()?;
+        let at = o.created_at.millis();
+        // The database is the authority on stock: one conditional update per SKU, in SKU order
+        // so that concurrent multi-SKU orders lock rows in the same order and cannot deadlock.
+        for (sku, q) in o.quantities() {
+            let done = sqlx::query(
+                "UPDATE inventory SET reserved = reserved + ?, updated_at = ? WHERE sku_id = ? AND on_hand - reserved >= ?",
+            )
+            .bind(q)
+            .bind(at)
+            .bind(sku.get())
+            .bind(q)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            if done.rows_affected() != 1 {
+                return Err(OrderStoreError::OutOfStock { sku_id: sku });
+            }
+        }
+        let a = &o.address;
+        let inserted = sqlx::query(
+            "INSERT INTO orders (id, order_no, user_id, status, items_total_fen, shipping_fee_fen, payable_fen, paid_fen, \
+             refunded_fen, refund_pending_fen, receiver, phone, province, city, district, detail, remark, created_at, \
+             expires_at, late_payment, updated_at, version) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(o.id.get())
+        .bind(o.order_no.as_str())
+        .bind(o.user_id.get())
+        .bind(o.status.as_str())
+        .bind(o.items_total.get())
+        .bind(o.shipping_fee.get())
+        .bind(o.payable.get())
+        .bind(o.paid.get())
+        .bind(o.refunded.get())
+        .bind(o.refund_pending.get())
+        .bind(a.receiver.as_str())
+        .bind(a.phone.as_str())
+        .bind(a.province.as_str())
+        .bind(a.city.as_str())
+        .bind(a.district.as_str())
+        .bind(a.detail.as_str())
+        .bind(o.remark.as_str())
+        .bind(at)
+        .bind(o.expires_at.millis())
+        .bind(o.late_payment)
+        .bind(o.updated_at.millis())
+        .bind(o.version)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(e) if unique_violation(&e).is_some() => return Err(OrderStoreError::Duplicate),
+            Err(e) => return Err(shop_sql::db_err(e).into()),
+        }
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; o.lines.len()].join(", ");
+        let sql = format!("INSERT INTO order_items ({ORDER_ITEM_COLS}) VALUES {values}");
+        let mut q = sqlx::query(&sql);
+        for (n, l) in o.lines.iter().enumerate() {
+            q = q
+                .bind(o.id.get())
+                .bind(n as i64 + 1)
+                .bind(l.sku_id.get())
+                .bind(l.product_id.get())
+                .bind(l.title.as_str())
+                .bind(l.spec.as_str())
+                .bind(l.unit_price.get())
+                .bind(l.quantity.get())
+                .bind(l.line_total.get())
+                .bind(l.cover_url.as_deref());
+        }
+        q.execute(&mut *tx).await.db()?;
+        insert_events(&mut tx, events).await?;
+        if let Some(idem) = &idem {
+            complete_idempotency(&mut tx, idem, o.created_at).await?;
+        }
+        tx.commit().await.db()?;
+        Ok(())
+    }
+
+    async fn get(&self, id: OrderId) -> Result<Option<Order>, OrderStoreError> {
+        self.one_order("id = ?", OrderKey::Id(id.get())).await
+    }
+
+    async fn get_by_no(&self, no: &OrderNo) -> Result<Option<Order>, OrderStoreError> {
+        self.one_order("order_no = ?", OrderKey::No(no.as_str()))
+            .await
+    }
+
+    async fn list_for_user(
+        &self,
+        user: UserId,
+        status: Option<OrderStatus>,
+        page: Page,
+    ) -> Result<Paged<Order>, OrderStoreError> {
+        let mut binds = vec![Bind::Int(user.get())];
+        let mut where_sql = String::from("user_id = ?");
+        if let Some(s) = status {
+            where_sql.push_str(" AND status = ?");
+            binds.push(Bind::Text(s.as_str().to_string()));
+        }
+        self.page_orders(&where_sql, &binds, page).await
+    }
+
+    async fn search(
+        &self,
+        query: &OrderQuery,
+        page: Page,
+    ) -> Result<Paged<Order>, OrderStoreError> {
+        let mut clauses: Vec<&str> = vec!["1 = 1"];
+        let mut binds = Vec::new();
+        if let Some(s) = query.status {
+            clauses.push("status = ?");
+            binds.push(Bind::Text(s.as_str().to_string()));
+        }
+        if let Some(t) = query.from {
+            clauses.push("created_at >= ?");
+            binds.push(Bind::Int(t.millis()));
+        }
+        if let Some(t) = query.to {
+            clauses.push("created_at < ?");
+            binds.push(Bind::Int(t.millis()));
+        }
+        if let Some(no) = &query.order_no {
+            clauses.push("order_no = ?");
+            binds.push(Bind::Text(no.as_str().to_string()));
+        }
+        if let Some(p) = &query.phone {
+            clauses.push("phone = ?");
+            binds.push(Bind::Text(p.clone()));
+        }
+        if let Some(o) = &query.openid {
+            clauses.push("user_id IN (SELECT id FROM users WHERE openid = ?)");
+            binds.push(Bind::Text(o.clone()));
+        }
+        if let Some(u) = query.user_id {
+            clauses.push("user_id = ?");
+            binds.push(Bind::Int(u.get()));
+        }
+        self.page_orders(&clauses.join(" AND "), &binds, page).await
+    }
+
+    async fn apply(&self, change: &OrderChange) -> Result<(), OrderStoreError> {
+        let mut tx = self.write.begin().await.db()?;
+        apply_order_change(&mut tx, change).await?;
+        tx.commit().await.db()?;
+        Ok(())
+    }
+
+    async fn due_unpaid(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OrderId>, OrderStoreError> {
+        ids_of(
+            sqlx::query("SELECT id FROM orders WHERE status = ? AND expires_at <= ? ORDER BY expires_at, id LIMIT ?")
+                .bind(OrderStatus::PendingPayment.as_str())
+                .bind(now.millis())
+                .bind(i64::from(limit))
+                .fetch_all(&self.read)
+                .await
+                .db()?,
+        )
+    }
+
+    async fn due_auto_confirm(
+        &self,
+        shipped_before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OrderId>, OrderStoreError> {
+        ids_of(
+            sqlx::query("SELECT id FROM orders WHERE status = ? AND shipped_at <= ? ORDER BY shipped_at, id LIMIT ?")
+                .bind(OrderStatus::Shipped.as_str())
+                .bind(shipped_before.millis())
+                .bind(i64::from(limit))
+                .fetch_all(&self.read)
+                .await
+                .db()?,
+        )
+    }
+}
+
+fn ids_of(rows: Vec<Row>) -> Result<Vec<OrderId>, OrderStoreError> {
+    rows.iter()
+        .map(|r| {
+            let id: i64 = rows::get(r, "id")?;
+            OrderId::new(id).map_err(|e| StoreError::Corrupt(e.to_string()).into())
+        })
+        .collect()
+}
