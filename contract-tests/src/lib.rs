@@ -89,6 +89,23 @@ impl Drop for Cleanup {
     }
 }
 
+/// An empty MySQL database for a test, dropped when the returned guard is.
+pub async fn fresh_mysql_database() -> (String, Cleanup) {
+    let server = mysql_server_url();
+    let database = format!("shop_ct_{}", unique_suffix());
+    let mut c = sqlx::MySqlConnection::connect(&server)
+        .await
+        .expect("MySQL must be running (see DEVELOPERS.md)");
+    sqlx::query(&format!(
+        "CREATE DATABASE `{database}` CHARACTER SET utf8mb4"
+    ))
+    .execute(&mut c)
+    .await
+    .expect("create database");
+    let url = format!("{}/{database}", server.trim_end_matches('/'));
+    (url, Cleanup::MySql { server, database })
+}
+
 /// Every store port of one database, as trait objects.
 #[derive(Clone)]
 pub struct Stores {

@@ -9,8 +9,10 @@ use std::fmt;
 pub enum ErrorCode {
     /// A field failed to parse; the message names the field.
     ValidationFailed,
-    /// The request body or a header is malformed (not JSON, unknown field, too large).
+    /// The request body or a header is malformed (not JSON, unknown field).
     BadRequest,
+    /// The request body is larger than the endpoint accepts.
+    PayloadTooLarge,
     /// No session, or the session expired.
     Unauthenticated,
     /// The caller is known but lacks the role for this action.
@@ -51,9 +53,10 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order of the contract. Used to document the list.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         Self::ValidationFailed,
         Self::BadRequest,
+        Self::PayloadTooLarge,
         Self::Unauthenticated,
         Self::Forbidden,
         Self::NotFound,
@@ -78,6 +81,7 @@ impl ErrorCode {
         match self {
             Self::ValidationFailed => "VALIDATION_FAILED",
             Self::BadRequest => "BAD_REQUEST",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden => "FORBIDDEN",
             Self::NotFound => "NOT_FOUND",

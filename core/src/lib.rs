@@ -13,6 +13,7 @@ pub mod cart;
 pub mod catalogue;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod idempotency;
 pub mod ids;
 pub mod inventory;

@@ -68,6 +68,17 @@ impl Timestamp {
             .unwrap_or_else(|_| String::from("invalid-time"))
     }
 
+    /// `2026-11-24 10:05:33` in China time: for exports and operators.
+    pub fn to_cn_datetime(self) -> String {
+        let Some(t) = self.to_offset_datetime(cn_offset()) else {
+            return String::from("invalid-time");
+        };
+        let fmt =
+            time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+        t.format(&fmt)
+            .unwrap_or_else(|_| String::from("invalid-time"))
+    }
+
     /// RFC 3339 in UTC with millisecond precision, for APIs and events.
     pub fn to_rfc3339(self) -> String {
         let Some(t) = self.to_offset_datetime(UtcOffset::UTC) else {
@@ -161,6 +172,15 @@ impl BizDate {
         let date = Date::from_calendar_date(y, month, d).map_err(|_| bad())?;
         let epoch = Date::from_calendar_date(1970, Month::January, 1).map_err(|_| bad())?;
         Ok(BizDate((date - epoch).whole_days()))
+    }
+
+    /// Days since 1970-01-01 (China calendar): what the stores group by.
+    pub const fn from_days(days: i64) -> Self {
+        BizDate(days)
+    }
+
+    pub const fn days(self) -> i64 {
+        self.0
     }
 
     fn to_date(self) -> Option<Date> {

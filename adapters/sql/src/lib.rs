@@ -39,6 +39,14 @@ impl Dialect {
         }
     }
 
+    /// Integer division (`/` on MySQL gives a DECIMAL).
+    pub const fn int_div(self) -> &'static str {
+        match self {
+            Dialect::MySql => " DIV ",
+            Dialect::Sqlite => " / ",
+        }
+    }
+
     /// `SUM()` returns DECIMAL on MySQL, which is not an integer type for the driver.
     pub const fn sum_int_open(self) -> &'static str {
         match self {

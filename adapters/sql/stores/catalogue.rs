@@ -238,7 +238,7 @@ impl CatalogueStore for SqlStore {
         sku: SkuId,
         change: StockChange,
         audit: &AuditEntry,
-    ) -> Result<Stock, CatalogueError> {
+    ) -> Result<(Stock, Stock), CatalogueError> {
         let mut tx = self.write.begin().await.db()?;
         let sql = format!(
             "SELECT on_hand, reserved FROM inventory WHERE sku_id = ?{}",
@@ -281,7 +281,7 @@ impl CatalogueStore for SqlStore {
         entry.after = a;
         append_audit(&mut tx, &entry).await?;
         tx.commit().await.db()?;
-        Ok(after)
+        Ok((before, after))
     }
 
     async fn add_image(

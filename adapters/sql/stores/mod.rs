@@ -7,6 +7,7 @@ mod customers;
 mod orders;
 mod payments;
 mod records;
+mod reports;
 mod rows;
 mod tx;
 

@@ -240,37 +240,35 @@ impl OrderStore for SqlStore {
         query: &OrderQuery,
         page: Page,
     ) -> Result<Paged<Order>, OrderStoreError> {
-        let mut clauses: Vec<&str> = vec!["1 = 1"];
-        let mut binds = Vec::new();
-        if let Some(s) = query.status {
-            clauses.push("status = ?");
-            binds.push(Bind::Text(s.as_str().to_string()));
-        }
-        if let Some(t) = query.from {
-            clauses.push("created_at >= ?");
-            binds.push(Bind::Int(t.millis()));
-        }
-        if let Some(t) = query.to {
-            clauses.push("created_at < ?");
-            binds.push(Bind::Int(t.millis()));
-        }
-        if let Some(no) = &query.order_no {
-            clauses.push("order_no = ?");
-            binds.push(Bind::Text(no.as_str().to_string()));
-        }
-        if let Some(p) = &query.phone {
-            clauses.push("phone = ?");
-            binds.push(Bind::Text(p.clone()));
-        }
-        if let Some(o) = &query.openid {
-            clauses.push("user_id IN (SELECT id FROM users WHERE openid = ?)");
-            binds.push(Bind::Text(o.clone()));
-        }
-        if let Some(u) = query.user_id {
-            clauses.push("user_id = ?");
-            binds.push(Bind::Int(u.get()));
-        }
+        let (clauses, binds) = order_filters(query);
         self.page_orders(&clauses.join(" AND "), &binds, page).await
+    }
+
+    async fn scan(
+        &self,
+        query: &OrderQuery,
+        after: Option<(Timestamp, OrderId)>,
+        limit: u32,
+    ) -> Result<Vec<Order>, OrderStoreError> {
+        let (mut clauses, mut binds) = order_filters(query);
+        if let Some((t, id)) = after {
+            clauses.push("(created_at > ? OR (created_at = ? AND id > ?))");
+            binds.extend([
+                Bind::Int(t.millis()),
+                Bind::Int(t.millis()),
+                Bind::Int(id.get()),
+            ]);
+        }
+        let sql = format!(
+            "SELECT {ORDER_COLS} FROM orders WHERE {} ORDER BY created_at, id LIMIT ?",
+            clauses.join(" AND ")
+        );
+        let mut q = sqlx::query(&sql);
+        for b in &binds {
+            q = b.bind_to(q);
+        }
+        let rows = q.bind(i64::from(limit)).fetch_all(&self.read).await.db()?;
+        Ok(self.assemble_orders(rows).await?)
     }
 
     async fn apply(&self, change: &OrderChange) -> Result<(), OrderStoreError> {
@@ -311,6 +309,41 @@ impl OrderStore for SqlStore {
                 .db()?,
         )
     }
+}
+
+/// The WHERE clauses and binds of a back-office order query; every filter is optional.
+fn order_filters(query: &OrderQuery) -> (Vec<&'static str>, Vec<Bind>) {
+    let mut clauses: Vec<&'static str> = vec!["1 = 1"];
+    let mut binds = Vec::new();
+    if let Some(s) = query.status {
+        clauses.push("status = ?");
+        binds.push(Bind::Text(s.as_str().to_string()));
+    }
+    if let Some(t) = query.from {
+        clauses.push("created_at >= ?");
+        binds.push(Bind::Int(t.millis()));
+    }
+    if let Some(t) = query.to {
+        clauses.push("created_at < ?");
+        binds.push(Bind::Int(t.millis()));
+    }
+    if let Some(no) = &query.order_no {
+        clauses.push("order_no = ?");
+        binds.push(Bind::Text(no.as_str().to_string()));
+    }
+    if let Some(p) = &query.phone {
+        clauses.push("phone = ?");
+        binds.push(Bind::Text(p.clone()));
+    }
+    if let Some(o) = &query.openid {
+        clauses.push("user_id IN (SELECT id FROM users WHERE openid = ?)");
+        binds.push(Bind::Text(o.clone()));
+    }
+    if let Some(u) = query.user_id {
+        clauses.push("user_id = ?");
+        binds.push(Bind::Int(u.get()));
+    }
+    (clauses, binds)
 }
 
 fn ids_of(rows: Vec<Row>) -> Result<Vec<OrderId>, OrderStoreError> {

@@ -71,13 +71,14 @@ pub trait CatalogueStore: Send + Sync {
     /// SKU starts with the stock it carries.
     async fn save_sku(&self, sku: &Sku, audit: &AuditEntry) -> Result<(), CatalogueError>;
 
-    /// Changes on-hand stock under the inventory rules; returns the new levels.
+    /// Changes on-hand stock under the inventory rules; returns the levels before and after,
+    /// as read and written in the transaction. The audit row records the same.
     async fn change_stock(
         &self,
         sku: SkuId,
         change: StockChange,
         audit: &AuditEntry,
-    ) -> Result<Stock, CatalogueError>;
+    ) -> Result<(Stock, Stock), CatalogueError>;
 
     async fn add_image(
         &self,

@@ -23,3 +23,17 @@ pub trait RateLimiter: Send + Sync {
     async fn allow(&self, key: &str, limit: u32, window: crate::time::Span, now: Timestamp)
         -> bool;
 }
+
+/// Unguessable bearer tokens for sessions (at least 128 bits of entropy).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait TokenSource: Send + Sync {
+    fn new_token(&self) -> String;
+}
+
+/// Slow, salted password hashing for operator accounts (argon2id in production).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait PasswordHasher: Send + Sync {
+    fn hash(&self, password: &str) -> Result<String, String>;
+    /// Constant-time with respect to the password; false for a malformed hash.
+    fn verify(&self, password: &str, hash: &str) -> bool;
+}

@@ -10,6 +10,7 @@ mod orders;
 mod outside;
 mod payments;
 mod records;
+mod reports;
 
 pub use catalogue::*;
 pub use customers::*;
@@ -19,6 +20,7 @@ pub use orders::*;
 pub use outside::*;
 pub use payments::*;
 pub use records::*;
+pub use reports::*;
 
 /// Failures every store can have, whatever the port. Adapters map driver errors to these in
 /// one place; ports add their business failures on top.

@@ -83,6 +83,15 @@ pub trait OrderStore: Send + Sync {
     /// `OutOfStock` if a `SellDirect` effect found the stock gone.
     async fn apply(&self, change: &OrderChange) -> Result<(), OrderStoreError>;
 
+    /// Orders matching `query` in creation order, after the `(created_at, id)` cursor: pages of
+    /// an export that keeps memory flat however many orders there are.
+    async fn scan(
+        &self,
+        query: &OrderQuery,
+        after: Option<(Timestamp, OrderId)>,
+        limit: u32,
+    ) -> Result<Vec<Order>, OrderStoreError>;
+
     /// Unpaid orders whose `expires_at` is before `now`, oldest first.
     async fn due_unpaid(&self, now: Timestamp, limit: u32)
         -> Result<Vec<OrderId>, OrderStoreError>;

@@ -177,3 +177,24 @@ pub struct WxSession {
 pub trait WeChatLogin: Send + Sync {
     async fn code_to_session(&self, code: &str) -> Result<WxSession, LoginError>;
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StorageError {
+    #[error("not an accepted image: {0}")]
+    Rejected(String),
+    #[error("image storage unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Where product pictures live (a local directory by default; object storage behind the same
+/// port). Returns the URL under which the picture is served.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ImageStorage: Send + Sync {
+    async fn put(
+        &self,
+        name: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<String, StorageError>;
+}

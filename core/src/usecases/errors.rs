@@ -4,8 +4,9 @@ use crate::money::Fen;
 use crate::order::OrderError;
 use crate::payment::PaymentError;
 use crate::ports::{
-    AddressError, CartError, CatalogueError, GatewayError, IdempotencyError, OrderStoreError,
-    PaymentStoreError, RefundStoreError, StoreError, UserError,
+    AddressError, AuditError, CartError, CatalogueError, GatewayError, IdempotencyError,
+    LoginError, OrderStoreError, PaymentStoreError, RefundStoreError, ReportError, StorageError,
+    StoreError, UserError,
 };
 use crate::refund::RefundError;
 
@@ -32,6 +33,12 @@ pub enum ShopError {
     RefundExceedsPaid { remaining: Fen },
     #[error("not allowed")]
     Forbidden,
+    #[error("not logged in, or the session expired")]
+    Unauthenticated,
+    #[error("wrong credentials")]
+    InvalidCredentials,
+    #[error("too many requests; retry later")]
+    RateLimited,
     /// A payment report that does not match the order: a security event, never applied.
     #[error("payment does not match the order: {0}")]
     PaymentMismatch(String),
@@ -58,6 +65,9 @@ impl ShopError {
             Self::LimitReached(_) => ErrorCode::LimitReached,
             Self::RefundExceedsPaid { .. } => ErrorCode::RefundExceedsPaid,
             Self::Forbidden => ErrorCode::Forbidden,
+            Self::Unauthenticated => ErrorCode::Unauthenticated,
+            Self::InvalidCredentials => ErrorCode::InvalidCredentials,
+            Self::RateLimited => ErrorCode::RateLimited,
             Self::PaymentMismatch(_) => ErrorCode::InvalidNotification,
             Self::Provider(_) => ErrorCode::PaymentProviderError,
             Self::Conflict(_) => ErrorCode::Conflict,
@@ -205,5 +215,43 @@ impl From<PaymentError> for ShopError {
 impl From<RefundError> for ShopError {
     fn from(e: RefundError) -> Self {
         ShopError::IllegalState(e.to_string())
+    }
+}
+
+impl From<LoginError> for ShopError {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::InvalidCode => ShopError::InvalidCredentials,
+            LoginError::RateLimited => ShopError::RateLimited,
+            LoginError::Refused => ShopError::Forbidden,
+            LoginError::Unavailable(m) => ShopError::Unavailable(format!("WeChat login: {m}")),
+        }
+    }
+}
+
+impl From<StorageError> for ShopError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Rejected(m) => {
+                ShopError::Invalid(ValidationError::new("file", "rejected", m))
+            }
+            StorageError::Unavailable(m) => ShopError::Unavailable(m),
+        }
+    }
+}
+
+impl From<ReportError> for ShopError {
+    fn from(e: ReportError) -> Self {
+        match e {
+            ReportError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<AuditError> for ShopError {
+    fn from(e: AuditError) -> Self {
+        match e {
+            AuditError::Store(s) => s.into(),
+        }
     }
 }

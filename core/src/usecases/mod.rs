@@ -1,16 +1,22 @@
 //! Use-cases: the shop's business steps, written against the ports. Frontends (API, CLI,
 //! worker) only parse input, call one of these and format the answer.
 
+mod accounts;
+mod backoffice;
 mod cancel;
 mod errors;
 mod payment;
 mod place;
 mod refund;
+mod shopper;
 
+pub use accounts::{Accounts, LoggedIn, OperatorLoggedIn, MIN_PASSWORD_CHARS};
+pub use backoffice::{Backoffice, NewProduct, NewSku, ProductPatch, SkuPatch};
 pub use cancel::{CancelOutcome, ExpireReport};
 pub use errors::ShopError;
 pub use payment::{Confirmed, PaymentReport};
 pub use place::{GateUse, OrderItem, PlaceOrder, Placed};
+pub use shopper::{CartCheckout, CartLineView, CartView};
 
 use crate::events::{EventData, OutboxEvent};
 use crate::ids::EventId;

@@ -87,7 +87,29 @@ impl Shop {
         key: &IdempotencyKey,
     ) -> Result<Placed, ShopError> {
         let scope = format!("orders:u{user}");
-        let claim = IdemClaim::new(scope.clone(), key.clone(), cmd, self.clock.now());
+        self.idempotent(&scope, key, cmd, |done| {
+            self.place_new(user, cmd, Some(done))
+        })
+        .await
+    }
+
+    /// Runs `create` at most once per `(scope, key)`: replays what the key created, refuses a
+    /// key reused with another request or still running, and releases the key when `create`
+    /// fails so that a retry runs again. `create` must complete the key (the [`IdemCompletion`]
+    /// it is given) in the transaction that creates the order.
+    pub(super) async fn idempotent<'a, R, F, Fut>(
+        &'a self,
+        scope: &str,
+        key: &IdempotencyKey,
+        request: &R,
+        create: F,
+    ) -> Result<Placed, ShopError>
+    where
+        R: Serialize,
+        F: FnOnce(IdemCompletion) -> Fut,
+        Fut: std::future::Future<Output = Result<Placed, ShopError>> + 'a,
+    {
+        let claim = IdemClaim::new(scope.to_string(), key.clone(), request, self.clock.now());
         match self.idempotency.begin(&claim).await? {
             IdemBegin::Started => {}
             IdemBegin::Replay { resource_id } => {
@@ -106,14 +128,14 @@ impl Shop {
             IdemBegin::Mismatch => return Err(ShopError::KeyReused),
         }
         let done = IdemCompletion {
-            scope: scope.clone(),
+            scope: scope.to_string(),
             key: key.clone(),
             resource_id: 0,
         };
-        let result = self.place_new(user, cmd, Some(done)).await;
+        let result = create(done).await;
         if result.is_err() {
             // Nothing was created: free the key so that a retry runs again.
-            if let Err(e) = self.idempotency.release(&scope, key).await {
+            if let Err(e) = self.idempotency.release(scope, key).await {
                 tracing::warn!(error = %e, "could not release idempotency key; it frees itself when its lease ends");
             }
         }
@@ -129,7 +151,7 @@ impl Shop {
         self.place_new(user, cmd, None).await
     }
 
-    async fn place_new(
+    pub(super) async fn place_new(
         &self,
         user: UserId,
         cmd: &PlaceOrder,

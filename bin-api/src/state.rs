@@ -1,0 +1,52 @@
+//! What handlers share: the use-cases, the ports they read directly, metrics and settings.
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use shop_core::ports::{AuditLog, OutboxStore, RateLimiter, StoreError};
+use shop_core::usecases::{Accounts, Backoffice};
+use shop_core::Shop;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// Readiness probes of the dependencies: the database, and Redis when configured.
+pub type Probe =
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
+
+pub struct Inner {
+    pub shop: Shop,
+    pub accounts: Accounts,
+    pub backoffice: Backoffice,
+    pub audit: Arc<dyn AuditLog>,
+    pub outbox: Arc<dyn OutboxStore>,
+    pub limiter: Arc<dyn RateLimiter>,
+    pub metrics: Metrics,
+    pub config: Config,
+    /// How clients reach this server (`http://127.0.0.1:8080`).
+    pub public_base: String,
+    pub probes: Vec<(&'static str, Probe)>,
+}
+
+/// Cheap to clone; handed to every API object and to the auth checkers as request data.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("public_base", &self.public_base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A store error for probes.
+pub fn probe_error(e: StoreError) -> String {
+    e.to_string()
+}
