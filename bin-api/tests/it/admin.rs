@@ -299,7 +299,10 @@ async fn orders_shipping_export_and_reports(app: TestApp) {
         .get("/api/v1/admin/orders?phone=13812345678", Some(&admin))
         .await;
     assert_eq!((s, found["total"].as_i64()), (StatusCode::OK, Some(3)));
-    assert!(found["items"][0]["user_id"].as_i64().is_some(), "operators see the buyer");
+    assert!(
+        found["items"][0]["user_id"].as_i64().is_some(),
+        "operators see the buyer"
+    );
     let (s, v) = app
         .get("/api/v1/admin/orders?from=2026-13-01", Some(&admin))
         .await;
