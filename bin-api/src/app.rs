@@ -1,144 +1,17 @@
 //! `Application::build(config)` wires adapters, use-cases and routes and binds the listener,
 //! so tests start the real server exactly as `main` does (on port 0 for a free port).
 
-use crate::config::{Config, Database};
 use crate::metrics::Metrics;
-use crate::state::{AppState, Inner, Probe};
-use crate::{api, http, seed, wechat};
+use crate::state::{AppState, Inner};
+use crate::{api, http};
 use anyhow::Context as _;
 use poem::endpoint::StaticFilesEndpoint;
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::{EndpointExt, IntoEndpoint, Route, Server};
-use shop_core::order::OrderPolicy;
-use shop_core::ports::*;
-use shop_core::time::Span;
-use shop_core::usecases::{Accounts, Backoffice};
-use shop_core::Shop;
-use shop_memory::{
-    Argon2Hasher, LocalDirStorage, MemoryGate, MemoryRateLimiter, RandomTokens, SnowflakeIds,
-    SystemClock,
-};
+use shop_runtime::{seed, Config, Runtime};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Every store port, from whichever database is configured.
-pub trait AllStores:
-    CatalogueStore
-    + UserStore
-    + OperatorStore
-    + AddressStore
-    + CartStore
-    + OrderStore
-    + PaymentStore
-    + RefundStore
-    + IdempotencyStore
-    + OutboxStore
-    + AuditLog
-    + JobLeases
-    + ReportStore
-    + 'static
-{
-}
-
-impl<T> AllStores for T where
-    T: CatalogueStore
-        + UserStore
-        + OperatorStore
-        + AddressStore
-        + CartStore
-        + OrderStore
-        + PaymentStore
-        + RefundStore
-        + IdempotencyStore
-        + OutboxStore
-        + AuditLog
-        + JobLeases
-        + ReportStore
-        + 'static
-{
-}
-
-/// The store ports as trait objects, plus a readiness probe of the database.
-#[derive(Clone)]
-pub struct Stores {
-    pub catalogue: Arc<dyn CatalogueStore>,
-    pub users: Arc<dyn UserStore>,
-    pub operators: Arc<dyn OperatorStore>,
-    pub addresses: Arc<dyn AddressStore>,
-    pub carts: Arc<dyn CartStore>,
-    pub orders: Arc<dyn OrderStore>,
-    pub payments: Arc<dyn PaymentStore>,
-    pub refunds: Arc<dyn RefundStore>,
-    pub idempotency: Arc<dyn IdempotencyStore>,
-    pub outbox: Arc<dyn OutboxStore>,
-    pub audit: Arc<dyn AuditLog>,
-    pub leases: Arc<dyn JobLeases>,
-    pub reports: Arc<dyn ReportStore>,
-    pub probe: Probe,
-    /// `sqlite` or `mysql`, for the start-up log.
-    pub kind: &'static str,
-}
-
-fn stores_of<S: AllStores>(s: Arc<S>, kind: &'static str, probe: Probe) -> Stores {
-    Stores {
-        catalogue: s.clone(),
-        users: s.clone(),
-        operators: s.clone(),
-        addresses: s.clone(),
-        carts: s.clone(),
-        orders: s.clone(),
-        payments: s.clone(),
-        refunds: s.clone(),
-        idempotency: s.clone(),
-        outbox: s.clone(),
-        audit: s.clone(),
-        leases: s.clone(),
-        reports: s,
-        probe,
-        kind,
-    }
-}
-
-/// Opens the configured database, creating the SQLite directory if needed, and migrates it.
-pub async fn open_stores(db: &Database) -> anyhow::Result<Stores> {
-    Ok(match db {
-        Database::Sqlite(url) => {
-            if let Some(path) = url
-                .strip_prefix("sqlite://")
-                .or_else(|| url.strip_prefix("sqlite:"))
-            {
-                let path = path.split('?').next().unwrap_or(path);
-                if let Some(dir) = std::path::Path::new(path)
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                {
-                    std::fs::create_dir_all(dir)
-                        .with_context(|| format!("creating {}", dir.display()))?;
-                }
-            }
-            let s = Arc::new(shop_sqlite::open(url).await?);
-            let p = s.clone();
-            let probe: Probe = Arc::new(move || {
-                let p = p.clone();
-                Box::pin(async move { p.ping().await.map_err(|e| e.to_string()) })
-            });
-            stores_of(s, "sqlite", probe)
-        }
-        Database::MySql {
-            url,
-            max_connections,
-        } => {
-            let s = Arc::new(shop_mysql::open(url, *max_connections).await?);
-            let p = s.clone();
-            let probe: Probe = Arc::new(move || {
-                let p = p.clone();
-                Box::pin(async move { p.ping().await.map_err(|e| e.to_string()) })
-            });
-            stores_of(s, "mysql", probe)
-        }
-    })
-}
 
 /// The running server's address and its serving future.
 pub struct Application {
@@ -170,77 +43,11 @@ impl Application {
             .context("the listener has no address")?;
         let public_base = config.public_base(addr);
 
-        let stores = open_stores(&config.database).await?;
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let ids: Arc<dyn IdGenerator> = Arc::new(SnowflakeIds::new(config.node_id));
-        let mut probes: Vec<(&'static str, Probe)> = vec![("database", stores.probe.clone())];
-
-        let (gate, limiter): (Arc<dyn StockGate>, Arc<dyn RateLimiter>) = match &config.redis_url {
-            Some(url) => {
-                let conn = shop_redis::RedisConn::open(url)?;
-                let c = conn.clone();
-                probes.push((
-                    "redis",
-                    Arc::new(move || {
-                        let c = c.clone();
-                        Box::pin(async move { c.ping().await })
-                    }),
-                ));
-                (
-                    Arc::new(shop_redis::RedisGate::new(
-                        conn.clone(),
-                        &format!("{}:gate", config.redis_prefix),
-                    )),
-                    Arc::new(shop_redis::RedisRateLimiter::new(
-                        conn,
-                        &config.redis_prefix,
-                    )),
-                )
-            }
-            None => (
-                Arc::new(MemoryGate::new()),
-                Arc::new(MemoryRateLimiter::new()),
-            ),
-        };
-
-        let payments = wechat::build(&config, &public_base, clock.clone())?;
-        let policy = OrderPolicy {
-            unpaid_timeout: Span::minutes(config.unpaid_timeout_minutes),
-            auto_confirm_after: Span::days(config.auto_confirm_days),
-            ..OrderPolicy::default()
-        };
-        let shop = Shop {
-            catalogue: stores.catalogue.clone(),
-            addresses: stores.addresses.clone(),
-            carts: stores.carts.clone(),
-            orders: stores.orders.clone(),
-            payments: stores.payments.clone(),
-            refunds: stores.refunds.clone(),
-            idempotency: stores.idempotency.clone(),
-            gate: gate.clone(),
-            gateway: payments.gateway.clone(),
-            clock: clock.clone(),
-            ids: ids.clone(),
-            policy,
-        };
-        let accounts = Accounts {
-            users: stores.users.clone(),
-            operators: stores.operators.clone(),
-            login: payments.login.clone(),
-            tokens: Arc::new(RandomTokens),
-            hasher: Arc::new(Argon2Hasher),
-            clock: clock.clone(),
-            ids: ids.clone(),
-            session_ttl: Span::days(config.session_days),
-            operator_session_ttl: Span::hours(12),
-        };
-        let storage = LocalDirStorage::new(&config.media_dir, "/media");
-        let backoffice = Backoffice {
-            shop: shop.clone(),
-            audit: stores.audit.clone(),
-            reports: stores.reports.clone(),
-            storage: Arc::new(storage),
-        };
+        let mut rt = Runtime::build(config.clone(), &public_base).await?;
+        let sandbox = rt.payments.sandbox.take();
+        let (stores, gate, payments) = (&rt.stores, &rt.gate, &rt.payments);
+        let (shop, accounts, backoffice) =
+            (rt.shop.clone(), rt.accounts.clone(), rt.backoffice.clone());
 
         tracing::info!(
             listen = %addr,
@@ -272,12 +79,21 @@ impl Application {
             backoffice,
             audit: stores.audit.clone(),
             outbox: stores.outbox.clone(),
-            limiter,
+            limiter: rt.limiter.clone(),
             metrics: metrics.clone(),
             config: config.clone(),
             public_base: public_base.clone(),
-            probes,
+            probes: rt.probes.clone(),
         }));
+
+        // Without Redis the stock gate lives in this process, so the jobs that release stock
+        // must run here too (a separate worker would release its own copy of the gate).
+        let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
+        if config.embedded_worker {
+            let worker = Arc::new(shop_worker::worker_for(&rt, metrics.registry())?);
+            tracing::info!(events = %rt.event_sink, "running the worker's jobs in this process");
+            tokio::spawn(worker.run(shop_worker::Job::ALL.to_vec(), jobs_stopped));
+        }
 
         let api = api::service("/");
         let docs = api.swagger_ui();
@@ -297,7 +113,7 @@ impl Application {
                     }
                 }),
             );
-        if let Some(sandbox) = payments.sandbox {
+        if let Some(sandbox) = sandbox {
             routes = routes.nest("/sandbox", sandbox);
         }
         if let Some(dir) = &config.admin_web_dir {
@@ -313,7 +129,10 @@ impl Application {
 
         let server = Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
             app,
-            shutdown_signal(),
+            async move {
+                shutdown_signal().await;
+                let _ = stop_jobs.send(true);
+            },
             Some(Duration::from_secs(10)),
         );
         Ok(Application {

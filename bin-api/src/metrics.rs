@@ -113,6 +113,11 @@ impl Metrics {
         })
     }
 
+    /// The registry, for metrics of jobs run inside the API process.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     pub fn render(&self) -> String {
         let mut buf = Vec::new();
         if TextEncoder::new()

@@ -1,17 +1,11 @@
 //! What handlers share: the use-cases, the ports they read directly, metrics and settings.
 
-use crate::config::Config;
 use crate::metrics::Metrics;
-use shop_core::ports::{AuditLog, OutboxStore, RateLimiter, StoreError};
+use shop_core::ports::{AuditLog, OutboxStore, RateLimiter};
 use shop_core::usecases::{Accounts, Backoffice};
 use shop_core::Shop;
-use std::future::Future;
-use std::pin::Pin;
+use shop_runtime::{Config, Probe};
 use std::sync::Arc;
-
-/// Readiness probes of the dependencies: the database, and Redis when configured.
-pub type Probe =
-    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
 
 pub struct Inner {
     pub shop: Shop,
@@ -44,9 +38,4 @@ impl std::fmt::Debug for AppState {
             .field("public_base", &self.public_base)
             .finish_non_exhaustive()
     }
-}
-
-/// A store error for probes.
-pub fn probe_error(e: StoreError) -> String {
-    e.to_string()
 }

@@ -121,6 +121,8 @@ pub struct Stores {
     pub outbox: Arc<dyn OutboxStore>,
     pub audit: Arc<dyn AuditLog>,
     pub leases: Arc<dyn JobLeases>,
+    pub reports: Arc<dyn ReportStore>,
+    pub recon: Arc<dyn ReconStore>,
 }
 
 macro_rules! stores_from {
@@ -138,7 +140,9 @@ macro_rules! stores_from {
             idempotency: s.clone(),
             outbox: s.clone(),
             audit: s.clone(),
-            leases: s,
+            leases: s.clone(),
+            reports: s.clone(),
+            recon: s,
         }
     }};
 }

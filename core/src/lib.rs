@@ -21,6 +21,7 @@ pub mod money;
 pub mod order;
 pub mod payment;
 pub mod ports;
+pub mod reconcile;
 pub mod refund;
 pub mod text;
 pub mod time;

@@ -25,6 +25,12 @@ enum FakeTradeState {
 struct Inner {
     trades: HashMap<String, Trade>,
     refunds: HashMap<String, ProviderRefund>,
+    /// out_refund_no → out_trade_no, for bill rows.
+    refund_orders: HashMap<String, String>,
+    /// Test hooks to plant reconciliation differences.
+    bill_hidden: Vec<String>,
+    bill_extra: Vec<BillRow>,
+    bill_amounts: HashMap<String, Fen>,
     next: u64,
     /// When set, every call fails with this error (outage simulation).
     down: bool,
@@ -84,6 +90,43 @@ impl FakeGateway {
     pub fn set_refund_status(&self, status: ProviderRefundStatus) {
         if let Ok(mut g) = self.inner.lock() {
             g.refund_status = Some(status);
+        }
+    }
+
+    /// Every refund in progress succeeds at `at` (what WeChat reports by callback or query).
+    pub fn settle_refunds(&self, at: Timestamp) -> Vec<ProviderRefund> {
+        let Ok(mut g) = self.inner.lock() else {
+            return vec![];
+        };
+        let mut settled = vec![];
+        for r in g.refunds.values_mut() {
+            if r.status == ProviderRefundStatus::Processing {
+                r.status = ProviderRefundStatus::Success;
+                r.success_time = Some(at);
+                settled.push(r.clone());
+            }
+        }
+        settled
+    }
+
+    /// Leaves a payment out of the trade bill (a planted "missing at WeChat").
+    pub fn bill_hide(&self, transaction_id: &str) {
+        if let Ok(mut g) = self.inner.lock() {
+            g.bill_hidden.push(transaction_id.to_string());
+        }
+    }
+
+    /// Adds a row to every trade bill (a planted "missing locally").
+    pub fn bill_add(&self, row: BillRow) {
+        if let Ok(mut g) = self.inner.lock() {
+            g.bill_extra.push(row);
+        }
+    }
+
+    /// Reports another amount for a transaction in the bill (a planted mismatch).
+    pub fn bill_amount(&self, transaction_id: &str, amount: Fen) {
+        if let Ok(mut g) = self.inner.lock() {
+            g.bill_amounts.insert(transaction_id.to_string(), amount);
         }
     }
 
@@ -205,10 +248,69 @@ impl PaymentGateway for FakeGateway {
     }
 
     async fn trade_bill(&self, date: BizDate) -> Result<TradeBill, GatewayError> {
-        let _g = self.enter(format!("trade_bill {date}"))?;
-        Err(GatewayError::Rejected {
-            code: "NO_STATEMENT_EXIST".into(),
-            message: "the fake gateway keeps no bills".into(),
+        let g = self.enter(format!("trade_bill {date}"))?;
+        let in_day = |t: Timestamp| t >= date.start() && t < date.end();
+        let mut rows = vec![];
+        let mut trades: Vec<(&String, &Trade)> = g.trades.iter().collect();
+        trades.sort_by_key(|(no, _)| no.as_str());
+        for (no, t) in trades {
+            let (Some(tx), Some(at)) = (&t.transaction_id, t.paid_at) else {
+                continue;
+            };
+            if !in_day(at) || g.bill_hidden.iter().any(|h| h == tx.as_str()) {
+                continue;
+            }
+            rows.push(BillRow {
+                trade_time: at.to_cn_datetime(),
+                transaction_id: tx.to_string(),
+                out_trade_no: no.clone(),
+                trade_state: "SUCCESS".into(),
+                settled_amount: g.bill_amounts.get(tx.as_str()).copied().unwrap_or(t.amount),
+                refund_id: None,
+                out_refund_no: None,
+                refund_amount: Fen::ZERO,
+                refund_status: None,
+                fee: Fen::ZERO,
+            });
+        }
+        let mut refunds: Vec<&ProviderRefund> = g.refunds.values().collect();
+        refunds.sort_by_key(|r| r.out_refund_no.as_str().to_string());
+        for r in refunds {
+            let Some(at) = r.success_time.filter(|t| in_day(*t)) else {
+                continue;
+            };
+            let out_trade_no = g
+                .refund_orders
+                .get(r.out_refund_no.as_str())
+                .cloned()
+                .unwrap_or_default();
+            let tx = g
+                .trades
+                .get(&out_trade_no)
+                .and_then(|t| t.transaction_id.as_ref())
+                .map(|t| t.to_string())
+                .unwrap_or_default();
+            rows.push(BillRow {
+                trade_time: at.to_cn_datetime(),
+                transaction_id: tx,
+                out_trade_no,
+                trade_state: "REFUND".into(),
+                settled_amount: Fen::ZERO,
+                refund_id: Some(r.refund_id.clone()),
+                out_refund_no: Some(r.out_refund_no.to_string()),
+                refund_amount: r.amount,
+                refund_status: Some("SUCCESS".into()),
+                fee: Fen::ZERO,
+            });
+        }
+        rows.extend(g.bill_extra.iter().cloned());
+        Ok(TradeBill {
+            date,
+            total_count: rows.len() as i64,
+            total_settled: rows.iter().map(|r| r.settled_amount).sum(),
+            total_refund: rows.iter().map(|r| r.refund_amount).sum(),
+            total_fee: Fen::ZERO,
+            rows,
         })
     }
 }

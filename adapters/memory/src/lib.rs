@@ -5,6 +5,7 @@
 //! in a local directory, and a fake payment gateway for tests that do not need the HTTP sandbox.
 
 mod clock;
+mod events;
 mod gate;
 mod gateway;
 mod ids;
@@ -13,6 +14,7 @@ mod secrets;
 mod storage;
 
 pub use clock::{ManualClock, SystemClock};
+pub use events::JsonLinesPublisher;
 pub use gate::MemoryGate;
 pub use gateway::FakeGateway;
 pub use ids::SnowflakeIds;

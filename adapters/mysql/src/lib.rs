@@ -21,11 +21,18 @@ mod stores;
 pub use stores::SqlStore;
 
 /// The schema, embedded so the binary needs no files at run time.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../../migrations/mysql/0001_init.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../../migrations/mysql/0001_init.sql"),
+    ),
+    (
+        2,
+        "worker_claims_and_reconciliation",
+        include_str!("../../../migrations/mysql/0002_worker_claims_and_reconciliation.sql"),
+    ),
+];
 
 /// Connects to `url` (`mysql://user:pass@host:3306/shop`), applies the migrations and returns
 /// the store. Sessions use READ COMMITTED (no gap locks between concurrent orders) and a short

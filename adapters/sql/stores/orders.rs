@@ -294,6 +294,29 @@ impl OrderStore for SqlStore {
         )
     }
 
+    async fn claim_due_unpaid(
+        &self,
+        now: Timestamp,
+        owner: &str,
+        until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OrderId>, OrderStoreError> {
+        let ids = super::tx::claim_rows(
+            &self.write,
+            "orders",
+            "SELECT id FROM orders WHERE status = 'PENDING_PAYMENT' AND expires_at <= ? \
+             AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY expires_at, id",
+            &[now.millis(), now.millis()],
+            limit,
+            owner,
+            until.millis(),
+        )
+        .await?;
+        ids.into_iter()
+            .map(|id| OrderId::new(id).map_err(|e| StoreError::Corrupt(e.to_string()).into()))
+            .collect()
+    }
+
     async fn due_auto_confirm(
         &self,
         shipped_before: Timestamp,

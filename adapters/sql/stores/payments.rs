@@ -196,6 +196,28 @@ impl PaymentStore for SqlStore {
         Ok(rows.iter().map(rows::payment).collect::<Result<_, _>>()?)
     }
 
+    async fn claim_pending(
+        &self,
+        created_before: Timestamp,
+        owner: &str,
+        now: Timestamp,
+        until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Payment>, PaymentStoreError> {
+        let ids = super::tx::claim_rows(
+            &self.write,
+            "payments",
+            "SELECT id FROM payments WHERE status = 'PREPAY_ISSUED' AND created_at < ? \
+             AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY created_at, id",
+            &[created_before.millis(), now.millis()],
+            limit,
+            owner,
+            until.millis(),
+        )
+        .await?;
+        self.payments_by_ids(&ids).await
+    }
+
     async fn succeeded_between(
         &self,
         from: Timestamp,
@@ -215,6 +237,38 @@ impl PaymentStore for SqlStore {
 }
 
 impl SqlStore {
+    async fn payments_by_ids(&self, ids: &[i64]) -> Result<Vec<Payment>, PaymentStoreError> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "SELECT {PAYMENT_COLS} FROM payments WHERE id IN ({}) ORDER BY created_at, id",
+            super::tx::in_list(ids.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        let rows = q.fetch_all(&self.write).await.db()?;
+        Ok(rows.iter().map(rows::payment).collect::<Result<_, _>>()?)
+    }
+
+    async fn refunds_by_ids(&self, ids: &[i64]) -> Result<Vec<Refund>, RefundStoreError> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "SELECT {REFUND_COLS} FROM refunds WHERE id IN ({}) ORDER BY updated_at, id",
+            super::tx::in_list(ids.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        let rows = q.fetch_all(&self.write).await.db()?;
+        Ok(rows.iter().map(rows::refund).collect::<Result<_, _>>()?)
+    }
+
     /// Why a hold was refused: the order is missing, not refundable, or has too little left.
     async fn hold_refused(
         &self,
@@ -391,6 +445,43 @@ impl RefundStore for SqlStore {
         }
         tx.commit().await.db()?;
         Ok(())
+    }
+
+    async fn claim_in_flight(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Refund>, RefundStoreError> {
+        let ids = super::tx::claim_rows(
+            &self.write,
+            "refunds",
+            "SELECT id FROM refunds WHERE status IN ('APPROVED', 'PROCESSING') \
+             AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY updated_at, id",
+            &[now.millis()],
+            limit,
+            owner,
+            until.millis(),
+        )
+        .await?;
+        self.refunds_by_ids(&ids).await
+    }
+
+    async fn succeeded_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Refund>, RefundStoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {REFUND_COLS} FROM refunds WHERE status = 'SUCCEEDED' AND succeeded_at >= ? AND succeeded_at < ? ORDER BY succeeded_at, id"
+        ))
+        .bind(from.millis())
+        .bind(to.millis())
+        .fetch_all(&self.read)
+        .await
+        .db()?;
+        Ok(rows.iter().map(rows::refund).collect::<Result<_, _>>()?)
     }
 
     async fn in_flight(&self, limit: u32) -> Result<Vec<Refund>, RefundStoreError> {

@@ -139,3 +139,137 @@ impl ReportStore for SqlStore {
             .collect()
     }
 }
+
+#[async_trait]
+impl shop_core::ports::ReconStore for SqlStore {
+    async fn save_report(&self, r: &shop_core::reconcile::ReconReport) -> Result<(), ReportError> {
+        let date = r.date.to_string();
+        let mut tx = self.write.begin().await.db()?;
+        // Rerunning a day replaces its report; the differences go with it (ON DELETE CASCADE,
+        // and explicitly for databases that do not cascade).
+        sqlx::query("DELETE FROM recon_diffs WHERE report_date = ?")
+            .bind(date.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        sqlx::query("DELETE FROM recon_reports WHERE report_date = ?")
+            .bind(date.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        sqlx::query(
+            "INSERT INTO recon_reports (report_date, generated_at, bill_count, bill_settled_fen, bill_refund_fen, \
+             local_count, local_paid_fen, local_refund_fen, differences) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(date.as_str())
+        .bind(r.generated_at.millis())
+        .bind(r.bill_count)
+        .bind(r.bill_settled.get())
+        .bind(r.bill_refund.get())
+        .bind(r.local_count)
+        .bind(r.local_paid.get())
+        .bind(r.local_refund.get())
+        .bind(r.differences.len() as i64)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        for (i, d) in r.differences.iter().enumerate() {
+            let detail: String = d.detail.chars().take(400).collect();
+            sqlx::query(
+                "INSERT INTO recon_diffs (report_date, seq, kind, out_trade_no, transaction_id, out_refund_no, local_fen, wechat_fen, detail) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(date.as_str())
+            .bind(i as i64 + 1)
+            .bind(d.kind.as_str())
+            .bind(d.out_trade_no.as_deref())
+            .bind(d.transaction_id.as_deref())
+            .bind(d.out_refund_no.as_deref())
+            .bind(d.local.map(Fen::get))
+            .bind(d.wechat.map(Fen::get))
+            .bind(detail)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+        tx.commit().await.db()?;
+        Ok(())
+    }
+
+    async fn report(
+        &self,
+        date: BizDate,
+    ) -> Result<Option<shop_core::reconcile::ReconReport>, ReportError> {
+        let d = date.to_string();
+        let Some(row) = sqlx::query(&format!(
+            "SELECT {RECON_COLS} FROM recon_reports WHERE report_date = ?"
+        ))
+        .bind(d.as_str())
+        .fetch_optional(&self.read)
+        .await
+        .db()?
+        else {
+            return Ok(None);
+        };
+        let mut report = recon_report(&row)?;
+        let diffs = sqlx::query(
+            "SELECT kind, out_trade_no, transaction_id, out_refund_no, local_fen, wechat_fen, detail \
+             FROM recon_diffs WHERE report_date = ? ORDER BY seq",
+        )
+        .bind(d.as_str())
+        .fetch_all(&self.read)
+        .await
+        .db()?;
+        for r in &diffs {
+            let kind = rows::string(r, "kind")?;
+            report.differences.push(shop_core::reconcile::Difference {
+                kind: shop_core::reconcile::DiffKind::parse(&kind).ok_or_else(|| {
+                    StoreError::Corrupt(format!("unknown difference kind {kind}"))
+                })?,
+                out_trade_no: rows::string_opt(r, "out_trade_no")?,
+                transaction_id: rows::string_opt(r, "transaction_id")?,
+                out_refund_no: rows::string_opt(r, "out_refund_no")?,
+                local: rows::get::<Option<i64>>(r, "local_fen")?.map(Fen::new),
+                wechat: rows::get::<Option<i64>>(r, "wechat_fen")?.map(Fen::new),
+                detail: rows::string(r, "detail")?,
+            });
+        }
+        Ok(Some(report))
+    }
+
+    async fn recent_reports(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<shop_core::reconcile::ReconReport>, ReportError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {RECON_COLS} FROM recon_reports ORDER BY report_date DESC LIMIT ?"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await
+        .db()?;
+        Ok(rows.iter().map(recon_report).collect::<Result<_, _>>()?)
+    }
+}
+
+const RECON_COLS: &str =
+    "report_date, generated_at, bill_count, bill_settled_fen, bill_refund_fen, local_count, \
+     local_paid_fen, local_refund_fen, differences";
+
+/// A report row; its differences are loaded separately (the count is in `differences`).
+fn recon_report(row: &Row) -> Result<shop_core::reconcile::ReconReport, StoreError> {
+    let date = rows::string(row, "report_date")?;
+    Ok(shop_core::reconcile::ReconReport {
+        date: BizDate::parse(&date).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        generated_at: shop_core::Timestamp::from_millis(rows::get(row, "generated_at")?),
+        bill_count: rows::get(row, "bill_count")?,
+        bill_settled: Fen::new(rows::get(row, "bill_settled_fen")?),
+        bill_refund: Fen::new(rows::get(row, "bill_refund_fen")?),
+        local_count: rows::get(row, "local_count")?,
+        local_paid: Fen::new(rows::get(row, "local_paid_fen")?),
+        local_refund: Fen::new(rows::get(row, "local_refund_fen")?),
+        differences: Vec::with_capacity(
+            usize::try_from(rows::get::<i64>(row, "differences")?).unwrap_or(0),
+        ),
+    })
+}

@@ -252,6 +252,44 @@ pub(crate) async fn release_refund(
     Ok(())
 }
 
+/// Claims rows of `table` chosen by `select` (which must select `id` and take the binds given,
+/// then `limit`): locks them skipping rows other transactions hold, marks them claimed by
+/// `owner` until `until`, and returns their ids — one transaction.
+pub(crate) async fn claim_rows(
+    pool: &sqlx::Pool<Db>,
+    table: &str,
+    select: &str,
+    binds: &[i64],
+    limit: u32,
+    owner: &str,
+    until: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let mut tx = pool.begin().await.db()?;
+    let sql = format!("{select} LIMIT ?{}", DIALECT.skip_locked());
+    let mut q = sqlx::query(&sql);
+    for b in binds {
+        q = q.bind(*b);
+    }
+    let rows = q.bind(i64::from(limit)).fetch_all(&mut *tx).await.db()?;
+    let ids: Vec<i64> = rows
+        .iter()
+        .map(|r| super::rows::get::<i64>(r, "id"))
+        .collect::<Result<_, _>>()?;
+    if !ids.is_empty() {
+        let sql = format!(
+            "UPDATE {table} SET claimed_by = ?, claimed_until = ? WHERE id IN ({})",
+            in_list(ids.len())
+        );
+        let mut q = sqlx::query(&sql).bind(owner).bind(until);
+        for id in &ids {
+            q = q.bind(*id);
+        }
+        q.execute(&mut *tx).await.db()?;
+    }
+    tx.commit().await.db()?;
+    Ok(ids)
+}
+
 /// Builds `?, ?, …` and binds i64 ids: the IN list helper.
 pub(crate) fn in_list(n: usize) -> String {
     placeholders(n)

@@ -23,11 +23,18 @@ mod stores;
 pub use stores::SqlStore;
 
 /// The schema, embedded so the binary needs no files at run time.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../../migrations/sqlite/0001_init.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "worker_claims_and_reconciliation",
+        include_str!("../../../migrations/sqlite/0002_worker_claims_and_reconciliation.sql"),
+    ),
+];
 
 /// Opens (creating if needed) the database at `url` (`sqlite://data/shop.db`), applies the
 /// migrations and returns the store.

@@ -254,11 +254,16 @@ async fn mismatched_amount_changes_nothing(env: Env) {
 async fn expiry_closes_at_wechat_then_releases(env: Env) {
     let (order, _) = pending_order(&env, 5, "expire").await;
     assert!(
-        env.shop.expire_unpaid(100).await.unwrap().examined == 0,
+        env.shop
+            .expire_unpaid("worker-a", 100)
+            .await
+            .unwrap()
+            .examined
+            == 0,
         "not due yet"
     );
     env.clock.advance(Span::minutes(31));
-    let report = env.shop.expire_unpaid(100).await.unwrap();
+    let report = env.shop.expire_unpaid("worker-a", 100).await.unwrap();
     assert_eq!((report.cancelled, report.failed), (1, 0));
     let calls = env.gateway.calls();
     assert!(
@@ -277,7 +282,11 @@ async fn expiry_closes_at_wechat_then_releases(env: Env) {
         .unwrap();
     assert_eq!(payment.status, PaymentStatus::Closed);
     assert_eq!(
-        env.shop.expire_unpaid(100).await.unwrap().examined,
+        env.shop
+            .expire_unpaid("worker-a", 100)
+            .await
+            .unwrap()
+            .examined,
         0,
         "nothing twice"
     );
@@ -287,7 +296,7 @@ async fn paid_at_the_last_second_is_confirmed_not_cancelled(env: Env) {
     let (order, _) = pending_order(&env, 5, "last-second").await;
     env.gateway.pay(&order.order_no, env.clock.now()).unwrap();
     env.clock.advance(Span::minutes(31));
-    let report = env.shop.expire_unpaid(100).await.unwrap();
+    let report = env.shop.expire_unpaid("worker-a", 100).await.unwrap();
     assert_eq!((report.paid, report.cancelled), (1, 0));
     let stored = env.stores().orders.get(order.id).await.unwrap().unwrap();
     assert_eq!(stored.status, OrderStatus::Paid);
@@ -312,9 +321,17 @@ async fn two_workers_expire_each_order_once(env: Env) {
     }
     env.clock.advance(Span::minutes(31));
     let env = Arc::new(env);
-    let (a, b) = tokio::join!(env.shop.expire_unpaid(100), env.shop.expire_unpaid(100));
+    let (a, b) = tokio::join!(
+        env.shop.expire_unpaid("worker-a", 100),
+        env.shop.expire_unpaid("worker-b", 100)
+    );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.cancelled + b.cancelled, 20, "{a:?} {b:?}");
+    assert_eq!(
+        a.examined + b.examined,
+        20,
+        "no order was claimed by both workers: {a:?} {b:?}"
+    );
     assert_eq!(a.failed + b.failed, 0);
     let s = env
         .stores()
@@ -340,7 +357,7 @@ async fn expiry_keeps_stock_when_wechat_is_down(env: Env) {
     let (order, _) = pending_order(&env, 5, "wechat-down").await;
     env.gateway.set_down(true);
     env.clock.advance(Span::minutes(31));
-    let report = env.shop.expire_unpaid(100).await.unwrap();
+    let report = env.shop.expire_unpaid("worker-a", 100).await.unwrap();
     assert_eq!((report.failed, report.cancelled), (1, 0));
     assert_eq!(
         stock_of(&env, &order).await,
@@ -348,6 +365,24 @@ async fn expiry_keeps_stock_when_wechat_is_down(env: Env) {
         "stock stays held until WeChat confirms the close"
     );
     env.gateway.set_down(false);
-    assert_eq!(env.shop.expire_unpaid(100).await.unwrap().cancelled, 1);
+    assert_eq!(
+        env.shop
+            .expire_unpaid("worker-b", 100)
+            .await
+            .unwrap()
+            .examined,
+        0,
+        "still claimed by the failed attempt"
+    );
+    env.clock.advance(shop_core::usecases::CLAIM_LEASE);
+    assert_eq!(
+        env.shop
+            .expire_unpaid("worker-b", 100)
+            .await
+            .unwrap()
+            .cancelled,
+        1,
+        "the lapsed claim is taken over"
+    );
     assert_eq!(stock_of(&env, &order).await, (5, 0));
 }

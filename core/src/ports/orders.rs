@@ -96,6 +96,17 @@ pub trait OrderStore: Send + Sync {
     async fn due_unpaid(&self, now: Timestamp, limit: u32)
         -> Result<Vec<OrderId>, OrderStoreError>;
 
+    /// Claims up to `limit` unpaid orders past `expires_at` for `owner` until `until`, skipping
+    /// orders another worker holds (`FOR UPDATE SKIP LOCKED`), so that replicas never work on
+    /// the same order. Claims lapse on their own at `until`.
+    async fn claim_due_unpaid(
+        &self,
+        now: Timestamp,
+        owner: &str,
+        until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OrderId>, OrderStoreError>;
+
     /// Shipped orders shipped before `shipped_before`, oldest first.
     async fn due_auto_confirm(
         &self,

@@ -96,6 +96,17 @@ pub trait PaymentStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<Payment>, PaymentStoreError>;
 
+    /// Claims up to `limit` waiting payments created before `created_before` for `owner` until
+    /// `until`, skipping those another worker holds.
+    async fn claim_pending(
+        &self,
+        created_before: Timestamp,
+        owner: &str,
+        now: Timestamp,
+        until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Payment>, PaymentStoreError>;
+
     /// Successful payments whose `paid_at` is in `[from, to)`.
     async fn succeeded_between(
         &self,
@@ -162,4 +173,21 @@ pub trait RefundStore: Send + Sync {
 
     /// Refunds approved or processing, oldest first: what the sweep must push or poll.
     async fn in_flight(&self, limit: u32) -> Result<Vec<Refund>, RefundStoreError>;
+
+    /// Claims up to `limit` approved or processing refunds for `owner` until `until`, skipping
+    /// those another worker holds.
+    async fn claim_in_flight(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Refund>, RefundStoreError>;
+
+    /// Refunds that succeeded in `[from, to)`, for reconciliation.
+    async fn succeeded_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Refund>, RefundStoreError>;
 }

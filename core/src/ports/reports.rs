@@ -1,6 +1,7 @@
 use super::StoreError;
 use crate::ids::SkuId;
 use crate::money::Fen;
+use crate::reconcile::ReconReport;
 use crate::time::BizDate;
 use async_trait::async_trait;
 
@@ -57,4 +58,15 @@ pub trait ReportStore: Send + Sync {
         to: BizDate,
         limit: u32,
     ) -> Result<Vec<SkuSales>, ReportError>;
+}
+
+/// Stored reconciliation reports, one per China date.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ReconStore: Send + Sync {
+    /// Stores the report of its date, replacing an earlier one of the same date.
+    async fn save_report(&self, report: &ReconReport) -> Result<(), ReportError>;
+    async fn report(&self, date: BizDate) -> Result<Option<ReconReport>, ReportError>;
+    /// The latest reports (without their differences), newest first.
+    async fn recent_reports(&self, limit: u32) -> Result<Vec<ReconReport>, ReportError>;
 }

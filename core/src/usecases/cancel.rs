@@ -12,6 +12,9 @@ use crate::ports::{
 };
 use crate::text::Reason;
 
+/// How long a worker's claim on a row lasts; a claim that lapsed is picked up again.
+pub const CLAIM_LEASE: crate::time::Span = crate::time::Span::minutes(2);
+
 /// What happened to an order someone tried to cancel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[expect(
@@ -75,10 +78,16 @@ impl Shop {
         }
     }
 
-    /// Cancels every unpaid order past its `expires_at` (up to `limit`), closing each at WeChat
-    /// first. An order whose close fails keeps its stock and is tried again next run.
-    pub async fn expire_unpaid(&self, limit: u32) -> Result<ExpireReport, ShopError> {
-        let due = self.orders.due_unpaid(self.clock.now(), limit).await?;
+    /// Cancels unpaid orders past their `expires_at` (up to `limit`), closing each at WeChat
+    /// first. The orders are claimed for `owner` first, so several workers never handle the
+    /// same order; an order whose close fails keeps its stock and its claim lapses, so it is
+    /// tried again a little later.
+    pub async fn expire_unpaid(&self, owner: &str, limit: u32) -> Result<ExpireReport, ShopError> {
+        let now = self.clock.now();
+        let due = self
+            .orders
+            .claim_due_unpaid(now, owner, now.plus(CLAIM_LEASE), limit)
+            .await?;
         let mut report = ExpireReport {
             examined: due.len(),
             ..ExpireReport::default()

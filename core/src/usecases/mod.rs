@@ -9,14 +9,17 @@ mod payment;
 mod place;
 mod refund;
 mod shopper;
+mod sweeps;
 
 pub use accounts::{Accounts, LoggedIn, OperatorLoggedIn, MIN_PASSWORD_CHARS};
 pub use backoffice::{Backoffice, NewProduct, NewSku, ProductPatch, SkuPatch};
-pub use cancel::{CancelOutcome, ExpireReport};
+pub use cancel::{CancelOutcome, ExpireReport, CLAIM_LEASE};
 pub use errors::ShopError;
 pub use payment::{Confirmed, PaymentReport};
 pub use place::{GateUse, OrderItem, PlaceOrder, Placed};
+pub use refund::RefundRequestCmd;
 pub use shopper::{CartCheckout, CartLineView, CartView};
+pub use sweeps::{GateCheck, Operations, PaymentSweep, Purge, RefundSweep};
 
 use crate::events::{EventData, OutboxEvent};
 use crate::ids::EventId;

@@ -26,6 +26,15 @@ pub struct PlaceOrder {
     pub remark: Remark,
 }
 
+/// What an idempotent request came to.
+#[derive(Debug)]
+pub(super) enum Idem<T> {
+    /// Created now.
+    Done(T),
+    /// Created before, by the same key and request: the id of what it created.
+    Replay(i64),
+}
+
 /// How the stock gate took part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GateUse {
@@ -87,43 +96,56 @@ impl Shop {
         key: &IdempotencyKey,
     ) -> Result<Placed, ShopError> {
         let scope = format!("orders:u{user}");
-        self.idempotent(&scope, key, cmd, |done| {
-            self.place_new(user, cmd, Some(done))
-        })
-        .await
+        let outcome = self
+            .idempotent(&scope, key, cmd, |done| {
+                self.place_new(user, cmd, Some(done))
+            })
+            .await?;
+        self.placed_or_replayed(outcome).await
     }
 
-    /// Runs `create` at most once per `(scope, key)`: replays what the key created, refuses a
-    /// key reused with another request or still running, and releases the key when `create`
-    /// fails so that a retry runs again. `create` must complete the key (the [`IdemCompletion`]
-    /// it is given) in the transaction that creates the order.
-    pub(super) async fn idempotent<'a, R, F, Fut>(
-        &'a self,
-        scope: &str,
-        key: &IdempotencyKey,
-        request: &R,
-        create: F,
-    ) -> Result<Placed, ShopError>
-    where
-        R: Serialize,
-        F: FnOnce(IdemCompletion) -> Fut,
-        Fut: std::future::Future<Output = Result<Placed, ShopError>> + 'a,
-    {
-        let claim = IdemClaim::new(scope.to_string(), key.clone(), request, self.clock.now());
-        match self.idempotency.begin(&claim).await? {
-            IdemBegin::Started => {}
-            IdemBegin::Replay { resource_id } => {
+    /// The order a replayed key created, as it is now.
+    pub(super) async fn placed_or_replayed(
+        &self,
+        outcome: Idem<Placed>,
+    ) -> Result<Placed, ShopError> {
+        match outcome {
+            Idem::Done(p) => Ok(p),
+            Idem::Replay(resource_id) => {
                 let id =
                     OrderId::new(resource_id).map_err(|e| ShopError::Internal(e.to_string()))?;
                 let order = self.orders.get(id).await?.ok_or_else(|| {
                     ShopError::Internal(format!("idempotency key points at missing order {id}"))
                 })?;
-                return Ok(Placed {
+                Ok(Placed {
                     order,
                     replayed: true,
                     gate: GateUse::Replay,
-                });
+                })
             }
+        }
+    }
+
+    /// Runs `create` at most once per `(scope, key)`: says what the key created before, refuses
+    /// a key reused with another request or still running, and releases the key when `create`
+    /// fails so that a retry runs again. `create` must complete the key (the
+    /// [`IdemCompletion`] it is given) in the transaction that creates the resource.
+    pub(super) async fn idempotent<'a, R, T, F, Fut>(
+        &'a self,
+        scope: &str,
+        key: &IdempotencyKey,
+        request: &R,
+        create: F,
+    ) -> Result<Idem<T>, ShopError>
+    where
+        R: Serialize,
+        F: FnOnce(IdemCompletion) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ShopError>> + 'a,
+    {
+        let claim = IdemClaim::new(scope.to_string(), key.clone(), request, self.clock.now());
+        match self.idempotency.begin(&claim).await? {
+            IdemBegin::Started => {}
+            IdemBegin::Replay { resource_id } => return Ok(Idem::Replay(resource_id)),
             IdemBegin::InProgress => return Err(ShopError::InProgress),
             IdemBegin::Mismatch => return Err(ShopError::KeyReused),
         }
@@ -139,7 +161,7 @@ impl Shop {
                 tracing::warn!(error = %e, "could not release idempotency key; it frees itself when its lease ends");
             }
         }
-        result
+        result.map(Idem::Done)
     }
 
     /// Places an order without an idempotency key (seeding, tests, operator tools).

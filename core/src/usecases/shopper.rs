@@ -116,37 +116,39 @@ impl Shop {
         key: &IdempotencyKey,
     ) -> Result<Placed, ShopError> {
         let scope = format!("orders:u{user}");
-        self.idempotent(&scope, key, req, |done| async move {
-            let lines = self.carts.lines(user).await?;
-            let items: Vec<OrderItem> = lines
-                .iter()
-                .filter(|l| req.skus.is_empty() || req.skus.contains(&l.sku_id))
-                .map(|l| OrderItem {
-                    sku_id: l.sku_id,
-                    quantity: l.quantity,
-                })
-                .collect();
-            if items.is_empty() {
-                return Err(crate::ValidationError::new(
-                    "skus",
-                    "empty",
-                    "the cart has none of these items",
-                )
-                .into());
-            }
-            let cmd = PlaceOrder {
-                items,
-                address_id: req.address_id,
-                remark: req.remark.clone(),
-            };
-            let placed = self.place_new(user, &cmd, Some(done)).await?;
-            let ordered: Vec<SkuId> = cmd.items.iter().map(|i| i.sku_id).collect();
-            if let Err(e) = self.carts.remove(user, &ordered).await {
-                tracing::warn!(error = %e, "ordered lines stay in the cart");
-            }
-            Ok(placed)
-        })
-        .await
+        let outcome = self
+            .idempotent(&scope, key, req, |done| async move {
+                let lines = self.carts.lines(user).await?;
+                let items: Vec<OrderItem> = lines
+                    .iter()
+                    .filter(|l| req.skus.is_empty() || req.skus.contains(&l.sku_id))
+                    .map(|l| OrderItem {
+                        sku_id: l.sku_id,
+                        quantity: l.quantity,
+                    })
+                    .collect();
+                if items.is_empty() {
+                    return Err(crate::ValidationError::new(
+                        "skus",
+                        "empty",
+                        "the cart has none of these items",
+                    )
+                    .into());
+                }
+                let cmd = PlaceOrder {
+                    items,
+                    address_id: req.address_id,
+                    remark: req.remark.clone(),
+                };
+                let placed = self.place_new(user, &cmd, Some(done)).await?;
+                let ordered: Vec<SkuId> = cmd.items.iter().map(|i| i.sku_id).collect();
+                if let Err(e) = self.carts.remove(user, &ordered).await {
+                    tracing::warn!(error = %e, "ordered lines stay in the cart");
+                }
+                Ok(placed)
+            })
+            .await?;
+        self.placed_or_replayed(outcome).await
     }
 
     /// The shopper confirms the parcel arrived: SHIPPED → COMPLETED.

@@ -60,6 +60,16 @@ pub struct Config {
     /// a carrier's NAT address); `SHOP_RATE_LIMIT_ORDERS` per minute per shopper, default 20.
     pub rate_login_per_minute: u32,
     pub rate_orders_per_minute: u32,
+    /// `SHOP_EVENTS_FILE`: where events go without Redis, default `data/events.jsonl`.
+    pub events_file: PathBuf,
+    /// `SHOP_EMBEDDED_WORKER`: run the worker's jobs inside the API process. Default: true
+    /// without Redis (the in-process stock gate must see the worker's releases), false with it.
+    pub embedded_worker: bool,
+    /// `SHOP_WORKER_ID`: this worker's name in claims and leases; default host name + pid.
+    pub worker_id: String,
+    /// `SHOP_WORKER_METRICS_LISTEN`: where a standalone worker serves `/metrics`, default
+    /// `127.0.0.1:9091`.
+    pub worker_metrics_listen: SocketAddr,
     /// `SHOP_ADMIN_WEB_DIR`: the web console's files, default `frontend/admin` when present.
     pub admin_web_dir: Option<PathBuf>,
 }
@@ -101,6 +111,7 @@ impl Config {
             }
         }
         let seed_default = matches!(database, Database::Sqlite(_));
+        let redis_default_embedded = redis_url.is_none();
         let admin_web_dir = get("SHOP_ADMIN_WEB_DIR").map(PathBuf::from).or_else(|| {
             let default = PathBuf::from("frontend/admin");
             default.join("index.html").exists().then_some(default)
@@ -133,6 +144,22 @@ impl Config {
                 as u32,
             rate_orders_per_minute: parse_num(&get, "SHOP_RATE_LIMIT_ORDERS", 20, 1, 1_000_000)?
                 as u32,
+            events_file: get("SHOP_EVENTS_FILE")
+                .map_or_else(|| PathBuf::from("data/events.jsonl"), PathBuf::from),
+            embedded_worker: parse_bool(&get, "SHOP_EMBEDDED_WORKER", redis_default_embedded)?,
+            worker_id: get("SHOP_WORKER_ID").unwrap_or_else(|| {
+                let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into());
+                format!("{host}-{}", std::process::id())
+            }),
+            worker_metrics_listen: get("SHOP_WORKER_METRICS_LISTEN")
+                .unwrap_or_else(|| "127.0.0.1:9091".into())
+                .parse()
+                .map_err(|e| {
+                    bad(
+                        "SHOP_WORKER_METRICS_LISTEN",
+                        format!("not an address:port ({e})"),
+                    )
+                })?,
             admin_web_dir,
         })
     }
