@@ -16,6 +16,9 @@ use tokio::io::AsyncReadExt as _;
 pub const JSON_LIMIT: u64 = 64 * 1024;
 /// Image uploads.
 pub const UPLOAD_LIMIT: u64 = 6 * 1024 * 1024;
+/// An oversized body up to this size is read and dropped before the 413 goes out, so that the
+/// client sees the answer instead of a reset connection; bigger ones are cut off.
+const DRAIN_LIMIT: u64 = 1024 * 1024;
 
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
@@ -149,7 +152,11 @@ pub async fn around<E: Endpoint>(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let resp = if declared.is_some_and(|n| n > limit) {
+    let resp = if let Some(n) = declared.filter(|n| *n > limit) {
+        if n <= DRAIN_LIMIT {
+            let mut body = req.take_body().into_async_read().take(n);
+            let _ = tokio::io::copy(&mut body, &mut tokio::io::sink()).await;
+        }
         json_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::PayloadTooLarge,

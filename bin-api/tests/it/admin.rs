@@ -138,7 +138,7 @@ async fn catalogue_management(app: TestApp) {
     // A picture, uploaded like the console does, is served to shoppers.
     let png = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/assets/demo/wuchang-gift-box.png"
+        "/../runtime/assets/demo/wuchang-gift-box.png"
     ))
     .unwrap();
     let form = reqwest::multipart::Form::new().part(
