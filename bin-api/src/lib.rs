@@ -3,9 +3,6 @@
 //! The HTTP API of the rice shop (poem + poem-openapi). [`app::Application::build`] wires the
 //! adapters chosen by [`config::Config`] into the use-cases of `shop-core` and serves them.
 
-// poem-openapi API and response types carry bodies and endpoints without useful Debug output.
-#![allow(missing_debug_implementations)]
-
 pub mod api;
 pub mod app;
 pub mod auth;

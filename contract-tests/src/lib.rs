@@ -7,11 +7,7 @@
 //! Servers come from `SHOP_TEST_MYSQL_URL` (default `mysql://root@127.0.0.1:3306`) and
 //! `SHOP_TEST_REDIS_URL` (default `redis://127.0.0.1:6379`). They must be running: a missing
 //! server fails the tests rather than skipping them.
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    missing_debug_implementations
-)]
+#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use shop_core::ports::*;
 use shop_core::time::Timestamp;

@@ -4,9 +4,6 @@
 //! [`Config`], opens the configured adapters (SQLite or MySQL, Redis or in process, WeChat Pay
 //! or its sandbox) and builds the use-cases on them.
 
-// The wiring structs hold trait objects whose Debug output would say nothing.
-#![allow(missing_debug_implementations)]
-
 pub mod config;
 pub mod seed;
 pub mod wechat;

@@ -1,10 +1,6 @@
 //! The API over HTTP: the real server started as `main` starts it, on a random port, on SQLite
 //! and on MySQL + Redis.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    missing_debug_implementations
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

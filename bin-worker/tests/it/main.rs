@@ -1,9 +1,5 @@
 //! The worker's jobs on both databases, with a manual clock instead of sleeping.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    missing_debug_implementations
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use shop_contract_tests::fixtures::{key, order_cmd, shopper, stocked_product};
 use shop_contract_tests::Env;

@@ -1,11 +1,7 @@
 //! The contract suites. Each test body is written once and runs against every adapter:
 //! `db_contract!` generates a SQLite (+ memory gate) and a MySQL (+ Redis gate) test per body,
 //! `gate_contract!` a memory and a Redis test per body.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    missing_debug_implementations
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 /// One test per body and database backend.
 macro_rules! db_contract {

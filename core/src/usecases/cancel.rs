@@ -42,7 +42,8 @@ pub struct ExpireReport {
 
 impl Shop {
     /// Cancels a pending order. Shoppers may cancel only their own (others' are "not found");
-    /// operators' cancels are audited.
+    /// cancels by operators or back-office tools are audited. Timeouts go through
+    /// [`Shop::expire_unpaid`].
     pub async fn cancel_order(
         &self,
         by: &Actor,
@@ -61,8 +62,8 @@ impl Shop {
                 }
                 CancelReason::User
             }
-            Actor::Operator { .. } => CancelReason::Operator,
-            Actor::System { .. } => CancelReason::Timeout,
+            // The back office, by name or through a tool: cancelled by the shop, audited.
+            Actor::Operator { .. } | Actor::System { .. } => CancelReason::Operator,
         };
         match self
             .close_then_cancel(by, order_id, reason, note, false)
@@ -140,7 +141,9 @@ impl Shop {
                 at,
             })?;
             let events = self.order_events(&transition.events, &transition.order)?;
-            let audit = matches!(by, Actor::Operator { .. }).then(|| AuditEntry {
+            // Cancels by the back office are audited; shoppers' and timeouts are not (the order
+            // itself records them).
+            let audit = (reason == CancelReason::Operator).then(|| AuditEntry {
                 at,
                 actor: by.clone(),
                 action: "order.cancel".into(),
