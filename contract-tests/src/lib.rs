@@ -323,3 +323,4 @@ impl Env {
 }
 
 pub mod fixtures;
+pub mod schemas;

@@ -55,6 +55,7 @@ macro_rules! gate_contract {
     };
 }
 
+mod events;
 mod gate;
 mod orders;
 mod oversell;
