@@ -43,8 +43,8 @@ impl Application {
             .context("the listener has no address")?;
         let public_base = config.public_base(addr);
 
-        let mut rt = Runtime::build(config.clone(), &public_base).await?;
-        let sandbox = rt.payments.sandbox.take();
+        let rt = Runtime::build_with(config.clone(), &public_base, true).await?;
+        let sandbox = rt.payments.sandbox.clone();
         let (stores, gate, payments) = (&rt.stores, &rt.gate, &rt.payments);
         let (shop, accounts, backoffice) =
             (rt.shop.clone(), rt.accounts.clone(), rt.backoffice.clone());
@@ -84,6 +84,9 @@ impl Application {
             config: config.clone(),
             public_base: public_base.clone(),
             probes: rt.probes.clone(),
+            users: rt.stores.users.clone(),
+            notify: rt.payments.notify.clone(),
+            recon: rt.stores.recon.clone(),
         }));
 
         // Without Redis the stock gate lives in this process, so the jobs that release stock
@@ -113,7 +116,7 @@ impl Application {
                     }
                 }),
             );
-        if let Some(sandbox) = sandbox {
+        if let Some(sandbox) = sandbox.clone() {
             routes = routes.nest("/sandbox", sandbox);
         }
         if let Some(dir) = &config.admin_web_dir {
@@ -132,6 +135,9 @@ impl Application {
             async move {
                 shutdown_signal().await;
                 let _ = stop_jobs.send(true);
+                if let Some(s) = sandbox {
+                    s.shutdown();
+                }
             },
             Some(Duration::from_secs(10)),
         );

@@ -1,7 +1,7 @@
 //! What handlers share: the use-cases, the ports they read directly, metrics and settings.
 
 use crate::metrics::Metrics;
-use shop_core::ports::{AuditLog, OutboxStore, RateLimiter};
+use shop_core::ports::{AuditLog, OutboxStore, RateLimiter, ReconStore, UserStore};
 use shop_core::usecases::{Accounts, Backoffice};
 use shop_core::Shop;
 use shop_runtime::{Config, Probe};
@@ -19,6 +19,10 @@ pub struct Inner {
     /// How clients reach this server (`http://127.0.0.1:8080`).
     pub public_base: String,
     pub probes: Vec<(&'static str, Probe)>,
+    pub users: Arc<dyn UserStore>,
+    /// Keys to verify and decrypt WeChat's callbacks.
+    pub notify: shop_runtime::wechat::NotifyKeys,
+    pub recon: Arc<dyn ReconStore>,
 }
 
 /// Cheap to clone; handed to every API object and to the auth checkers as request data.

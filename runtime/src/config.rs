@@ -72,7 +72,44 @@ pub struct Config {
     pub worker_metrics_listen: SocketAddr,
     /// `SHOP_ADMIN_WEB_DIR`: the web console's files, default `frontend/admin` when present.
     pub admin_web_dir: Option<PathBuf>,
+    /// The `SHOP_WECHAT_*` and `SHOP_SANDBOX_*` variables, read by `shop-wechat-pay` (see its
+    /// README): mode, keys, URLs. Kept apart so that secrets never appear in this struct's Debug.
+    pub wechat_env: WechatEnv,
 }
+
+/// WeChat Pay settings as given; their Debug output hides the values.
+#[derive(Clone, Default)]
+pub struct WechatEnv(pub std::collections::HashMap<String, String>);
+
+impl std::fmt::Debug for WechatEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
+
+const WECHAT_VARS: &[&str] = &[
+    "SHOP_WECHAT_MODE",
+    "SHOP_WECHAT_BASE_URL",
+    "SHOP_WECHAT_MCHID",
+    "SHOP_WECHAT_APPID",
+    "SHOP_WECHAT_APP_SECRET",
+    "SHOP_WECHAT_MERCHANT_SERIAL",
+    "SHOP_WECHAT_MERCHANT_KEY",
+    "SHOP_WECHAT_MERCHANT_KEY_FILE",
+    "SHOP_WECHAT_PLATFORM_KEYS",
+    "SHOP_WECHAT_APIV3_KEY",
+    "SHOP_WECHAT_APIV3_KEY_FILE",
+    "SHOP_WECHAT_NOTIFY_URL",
+    "SHOP_WECHAT_REFUND_NOTIFY_URL",
+    "SHOP_WECHAT_LOGIN_BASE_URL",
+    "SHOP_SANDBOX_PLATFORM_KEY",
+    "SHOP_SANDBOX_PLATFORM_KEY_FILE",
+    "SHOP_SANDBOX_PLATFORM_SERIAL",
+    "SHOP_SANDBOX_MERCHANT_PUBLIC_KEY",
+    "SHOP_SANDBOX_MERCHANT_PUBLIC_KEY_FILE",
+    "SHOP_SANDBOX_TIME_SCALE",
+    "SHOP_SANDBOX_REFUND_SETTLE_MS",
+];
 
 impl Config {
     /// Reads the process environment.
@@ -161,6 +198,12 @@ impl Config {
                     )
                 })?,
             admin_web_dir,
+            wechat_env: WechatEnv(
+                WECHAT_VARS
+                    .iter()
+                    .filter_map(|k| get(k).map(|v| (k.to_string(), v)))
+                    .collect(),
+            ),
         })
     }
 

@@ -175,6 +175,16 @@ impl Runtime {
     /// Opens and migrates the database and wires everything. `public_base` is where the API is
     /// reachable (the API knows it after binding; other processes take it from the config).
     pub async fn build(config: Config, public_base: &str) -> anyhow::Result<Runtime> {
+        Self::build_with(config, public_base, false).await
+    }
+
+    /// As [`Runtime::build`]; `host_sandbox` makes this process host the WeChat Pay sandbox
+    /// (the API does, in sandbox mode).
+    pub async fn build_with(
+        config: Config,
+        public_base: &str,
+        host_sandbox: bool,
+    ) -> anyhow::Result<Runtime> {
         let stores = open_stores(&config.database).await?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let ids: Arc<dyn IdGenerator> = Arc::new(SnowflakeIds::new(config.node_id));
@@ -211,7 +221,7 @@ impl Runtime {
                 ),
             };
 
-        let payments = wechat::build(&config, public_base, clock.clone())?;
+        let payments = wechat::build(&config, public_base, clock.clone(), host_sandbox)?;
         let policy = OrderPolicy {
             unpaid_timeout: Span::minutes(config.unpaid_timeout_minutes),
             auto_confirm_after: Span::days(config.auto_confirm_days),
