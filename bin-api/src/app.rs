@@ -17,7 +17,19 @@ use std::time::Duration;
 pub struct Application {
     addr: SocketAddr,
     server: std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>>,
+    stop: Arc<tokio::sync::Notify>,
     pub state: AppState,
+}
+
+/// Stops a running [`Application`] as SIGTERM would: no new connections, requests in flight
+/// finish, the embedded worker and the sandbox's deliveries stop.
+#[derive(Clone, Debug)]
+pub struct Stopper(Arc<tokio::sync::Notify>);
+
+impl Stopper {
+    pub fn stop(&self) {
+        self.0.notify_one();
+    }
 }
 
 impl std::fmt::Debug for Application {
@@ -130,10 +142,15 @@ impl Application {
             .data(state.clone())
             .around(move |ep, req| http::around(ep, req, metrics.clone()));
 
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let stopped = stop.clone();
         let server = Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
             app,
             async move {
-                shutdown_signal().await;
+                tokio::select! {
+                    () = shutdown_signal() => {}
+                    () = stopped.notified() => {}
+                }
                 let _ = stop_jobs.send(true);
                 if let Some(s) = sandbox {
                     s.shutdown();
@@ -144,6 +161,7 @@ impl Application {
         Ok(Application {
             addr,
             server: Box::pin(server),
+            stop,
             state,
         })
     }
@@ -154,6 +172,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.addr.port()
+    }
+
+    /// A handle that stops the server from elsewhere (tests, embedding).
+    pub fn stopper(&self) -> Stopper {
+        Stopper(self.stop.clone())
     }
 
     /// Serves until SIGTERM or Ctrl-C, then lets requests in flight finish (10 s at most).

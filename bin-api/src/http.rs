@@ -67,6 +67,16 @@ pub fn route_label(path: &str) -> String {
         .join("/")
 }
 
+/// WeChat Pay's callbacks are answered in its own shape, `{"code": "FAIL", "message"}`.
+const CALLBACK_ROUTES: &str = "/api/v1/payments/wechat/";
+
+fn wechat_fail(status: StatusCode, message: &str) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("application/json; charset=utf-8")
+        .body(serde_json::json!({ "code": "FAIL", "message": message }).to_string())
+}
+
 fn json_error(status: StatusCode, code: ErrorCode, message: String, rid: &str) -> Response {
     let body = ErrorBody {
         code: ApiErrorCode::from(code),
@@ -157,12 +167,23 @@ pub async fn around<E: Endpoint>(
             let mut body = req.take_body().into_async_read().take(n);
             let _ = tokio::io::copy(&mut body, &mut tokio::io::sink()).await;
         }
-        json_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::PayloadTooLarge,
-            format!("the body may have at most {limit} bytes"),
-            &rid,
-        )
+        let message = format!("the body may have at most {limit} bytes");
+        if route.starts_with(CALLBACK_ROUTES) {
+            // WeChat's callbacks are about 1 KiB: a huge one is forged or broken.
+            metrics
+                .callbacks_rejected
+                .with_label_values(&["too_large"])
+                .inc();
+            tracing::warn!(request_id = %rid, route = %route, bytes = n, "WeChat callback refused: too large");
+            wechat_fail(StatusCode::PAYLOAD_TOO_LARGE, &message)
+        } else {
+            json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::PayloadTooLarge,
+                message,
+                &rid,
+            )
+        }
     } else {
         if declared.is_none() && matches!(method, Method::POST | Method::PUT | Method::PATCH) {
             // A body without a length is cut at the limit; a truncated JSON body fails to parse.

@@ -17,6 +17,13 @@ enum Command {
     Serve,
     /// Print the OpenAPI document (what docs/openapi.json holds).
     Openapi,
+    /// Run only the WeChat Pay sandbox (the API hosts one at /sandbox already). Listens on
+    /// `--listen` or SHOP_SANDBOX_LISTEN (default 127.0.0.1:8081); point a shop at it with
+    /// SHOP_WECHAT_BASE_URL=http://127.0.0.1:8081.
+    Sandbox {
+        #[arg(long, env = "SHOP_SANDBOX_LISTEN", default_value = "127.0.0.1:8081")]
+        listen: String,
+    },
 }
 
 #[tokio::main]
@@ -27,6 +34,13 @@ async fn main() -> anyhow::Result<()> {
             let mut out = std::io::stdout().lock();
             std::io::Write::write_all(&mut out, shop_api::openapi_json().as_bytes())?;
             std::io::Write::write_all(&mut out, b"\n")?;
+            Ok(())
+        }
+        Command::Sandbox { listen } => {
+            shop_api::init_tracing(false);
+            let cfg = shop_wechat_pay::SandboxConfig::from_env()?;
+            tracing::info!("WeChat Pay sandbox on http://{listen} (/v3/… signed, /control/… open)");
+            shop_wechat_pay::sandbox::serve(cfg, &listen).await?;
             Ok(())
         }
         Command::Serve => {

@@ -333,14 +333,6 @@ pub enum CsvResponse {
     Csv(Binary<Body>, #[oai(header = "Content-Disposition")] String),
 }
 
-fn text<T>(
-    field: &str,
-    raw: &str,
-    parse: fn(&str) -> Result<T, ValidationError>,
-) -> Result<T, ApiError> {
-    parse(raw).map_err(|e| e.at(field).into())
-}
-
 fn date(field: &str, raw: &str) -> Result<BizDate, ApiError> {
     BizDate::parse(raw).map_err(|e| e.at(field).into())
 }
@@ -379,11 +371,11 @@ impl AdminApi {
                 .map(BizDate::end),
             order_no: order_no
                 .filter(|s| !s.trim().is_empty())
-                .map(|s| text("order_no", s.trim(), OrderNo::parse))
+                .map(|s| text_at("order_no", s.trim(), OrderNo::parse))
                 .transpose()?,
             phone: phone
                 .filter(|s| !s.trim().is_empty())
-                .map(|s| text("phone", &s, Phone::parse))
+                .map(|s| text_at("phone", &s, Phone::parse))
                 .transpose()?
                 .map(|p| p.to_string()),
             openid: openid
@@ -468,7 +460,7 @@ impl AdminApi {
         body: Json<NewOperatorIn>,
     ) -> ApiResult<Created<OperatorOut>> {
         let by = auth.allowed(Permission::ManageOperators)?;
-        let username = text("username", &body.0.username, Username::parse)?;
+        let username = text_at("username", &body.0.username, Username::parse)?;
         let op = state
             .accounts
             .create_operator(&by, &username, &body.0.password, body.0.role.into())
@@ -576,8 +568,8 @@ impl AdminApi {
             .map(|(i, s)| s.parse(&format!("skus[{i}].")))
             .collect::<Result<Vec<_>, _>>()?;
         let new = NewProduct {
-            title: text("title", &b.title, Title::parse)?,
-            description: text("description", &b.description, Description::parse)?,
+            title: text_at("title", &b.title, Title::parse)?,
+            description: text_at("description", &b.description, Description::parse)?,
             on_sale: b.on_sale.unwrap_or(false),
             sort: b.sort.unwrap_or(0),
             skus,
@@ -624,12 +616,12 @@ impl AdminApi {
             title: b
                 .title
                 .as_deref()
-                .map(|t| text("title", t, Title::parse))
+                .map(|t| text_at("title", t, Title::parse))
                 .transpose()?,
             description: b
                 .description
                 .as_deref()
-                .map(|t| text("description", t, Description::parse))
+                .map(|t| text_at("description", t, Description::parse))
                 .transpose()?,
             sort: b.sort,
         };
@@ -741,7 +733,7 @@ impl AdminApi {
             spec: b
                 .spec
                 .as_deref()
-                .map(|t| text("spec", t, SkuSpec::parse))
+                .map(|t| text_at("spec", t, SkuSpec::parse))
                 .transpose()?,
             price: b
                 .price_fen
@@ -781,7 +773,7 @@ impl AdminApi {
                 )
             }
         };
-        let reason = text("reason", &b.reason, Reason::parse)?;
+        let reason = text_at("reason", &b.reason, Reason::parse)?;
         let sku: SkuId = id_at("sku_id", sku_id.0)?;
         let s = state
             .backoffice
@@ -961,7 +953,7 @@ impl AdminApi {
         body: Json<AdminCancelIn>,
     ) -> ApiResult<Json<OrderOut>> {
         let by = auth.allowed(Permission::ManageOrders)?;
-        let reason = text("reason", &body.0.reason, Reason::parse)?;
+        let reason = text_at("reason", &body.0.reason, Reason::parse)?;
         let o = state
             .shop
             .cancel_order(&by, id_at("id", id.0)?, Some(reason))
@@ -984,8 +976,8 @@ impl AdminApi {
     ) -> ApiResult<Json<OrderOut>> {
         let by = auth.allowed(Permission::ManageOrders)?;
         let shipment = Shipment {
-            carrier: text("carrier", &body.0.carrier, Carrier::parse)?,
-            tracking_no: text("tracking_no", &body.0.tracking_no, TrackingNo::parse)?,
+            carrier: text_at("carrier", &body.0.carrier, Carrier::parse)?,
+            tracking_no: text_at("tracking_no", &body.0.tracking_no, TrackingNo::parse)?,
         };
         let o = state
             .backoffice

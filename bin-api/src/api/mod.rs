@@ -4,7 +4,9 @@
 pub mod admin;
 pub mod models;
 pub mod orders;
+pub mod payments;
 pub mod platform;
+pub mod refunds;
 pub mod shop;
 
 use poem_openapi::{OpenApiService, Tags};
@@ -40,6 +42,9 @@ pub type Apis = (
     orders::OrdersApi,
     admin::AdminApi,
     platform::PlatformApi,
+    payments::PaymentsApi,
+    refunds::RefundsApi,
+    refunds::AdminMoneyApi,
 );
 
 /// The API service; handlers find the [`crate::state::AppState`] in the request data.
@@ -50,6 +55,9 @@ pub fn service(server_url: &str) -> OpenApiService<Apis, ()> {
             orders::OrdersApi,
             admin::AdminApi,
             platform::PlatformApi,
+            payments::PaymentsApi,
+            refunds::RefundsApi,
+            refunds::AdminMoneyApi,
         ),
         "Wuchang Rice Shop API",
         env!("CARGO_PKG_VERSION"),

@@ -11,7 +11,7 @@ use shop_core::ports::Paged;
 use shop_core::text::*;
 use shop_core::time::Timestamp;
 use shop_core::usecases::{CartView, OrderItem};
-use shop_core::ValidationError;
+use shop_core::{ErrorCode, ValidationError};
 
 /// Media paths are stored relative (`/media/x.png`) so a change of domain needs no migration;
 /// clients get absolute URLs, which `<image>` in a mini-program requires.
@@ -31,12 +31,29 @@ pub fn id_at<T: TryFrom<i64, Error = ValidationError>>(field: &str, v: i64) -> R
     T::try_from(v).map_err(|e| e.at(field).into())
 }
 
-fn text_at<T>(
+pub fn text_at<T>(
     field: &str,
     raw: &str,
     parse: fn(&str) -> Result<T, ValidationError>,
 ) -> Result<T, ApiError> {
     parse(raw).map_err(|e| e.at(field).into())
+}
+
+/// The `Idempotency-Key` header of a request that must not run twice (8–64 characters).
+pub fn idempotency_key(raw: Option<String>) -> Result<IdempotencyKey, ApiError> {
+    let Some(raw) = raw else {
+        return Err(ApiError::new(
+            ErrorCode::IdempotencyKeyRequired,
+            "send an Idempotency-Key header (8-64 characters)",
+        ));
+    };
+    IdempotencyKey::parse(&raw).map_err(|e| {
+        ApiError::with_field(
+            ErrorCode::IdempotencyKeyRequired,
+            Some("Idempotency-Key".into()),
+            e.message,
+        )
+    })
 }
 
 // ---------- auth ----------

@@ -11,7 +11,6 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use shop_core::audit::Actor;
 use shop_core::ids::{AddressId, OrderId, SkuId};
-use shop_core::text::IdempotencyKey;
 use shop_core::time::Span;
 use shop_core::usecases::{CartCheckout, GateUse, PlaceOrder, Placed};
 use shop_core::{ErrorCode, ShopError};
@@ -78,19 +77,7 @@ impl OrdersApi {
         #[oai(name = "Idempotency-Key")] key: Header<Option<String>>,
         body: Json<PlaceOrderIn>,
     ) -> ApiResult<PlaceOrderResponse> {
-        let Some(raw_key) = key.0 else {
-            return Err(ApiError::new(
-                ErrorCode::IdempotencyKeyRequired,
-                "send an Idempotency-Key header (8-64 characters)",
-            ));
-        };
-        let key = IdempotencyKey::parse(&raw_key).map_err(|e| {
-            ApiError::with_field(
-                ErrorCode::IdempotencyKeyRequired,
-                Some("Idempotency-Key".into()),
-                e.message,
-            )
-        })?;
+        let key = idempotency_key(key.0)?;
         let now = state.shop.clock.now();
         if !state
             .limiter
@@ -192,15 +179,22 @@ impl OrdersApi {
         Ok(Json(OrderPage::from_paged(&p, false, &state.public_base)))
     }
 
-    /// One of the shopper's orders.
+    /// One of the shopper's orders. With `check_payment=true` (after `wx.requestPayment`
+    /// reported success) an unpaid order with a prepay is first checked with WeChat, so the
+    /// answer is PAID even when WeChat's callback has not arrived yet.
     #[oai(path = "/orders/:id", method = "get", tag = "ApiTags::Orders")]
     async fn get(
         &self,
         state: Data<&AppState>,
         auth: ShopperAuth,
         id: Path<i64>,
+        check_payment: Query<Option<bool>>,
     ) -> ApiResult<Json<OrderOut>> {
-        let o = Self::own_order(&state, auth.0, id.0).await?;
+        let o = if check_payment.0.unwrap_or(false) {
+            state.shop.check_payment(auth.0, id_at("id", id.0)?).await?
+        } else {
+            Self::own_order(&state, auth.0, id.0).await?
+        };
         Ok(Json(OrderOut::from_order(&o, false, &state.public_base)))
     }
 

@@ -30,4 +30,5 @@ mod admin;
 mod bad_input;
 mod concurrency;
 mod contract;
+mod payments;
 mod walkthrough;

@@ -12,7 +12,7 @@ use crate::order::{Order, OrderCommand, OrderStatus, StockEffect};
 use crate::payment::{Payment, PaymentCommand, PaymentStatus};
 use crate::ports::{
     OrderChange, PayParams, PaymentReceipt, PaymentSource, PaymentStoreError, PaymentSuccess,
-    PrepayRequest,
+    PrepayRequest, TradeState,
 };
 use crate::refund::{Refund, RefundStatus};
 use crate::text::{OpenId, OrderNo, Reason, RefundNo, TransactionId};
@@ -143,6 +143,83 @@ impl Shop {
         Err(ShopError::Conflict(
             "the payment kept changing; try again".into(),
         ))
+    }
+
+    /// Asks WeChat whether `out_trade_no` was paid and, if it was, confirms it like a callback
+    /// would (exactly once). `None`: not paid at WeChat (yet).
+    pub async fn confirm_by_query(
+        &self,
+        out_trade_no: &OrderNo,
+    ) -> Result<Option<Confirmed>, ShopError> {
+        let state = self.gateway.query(out_trade_no).await?;
+        self.confirm_queried(out_trade_no, state).await
+    }
+
+    async fn confirm_queried(
+        &self,
+        out_trade_no: &OrderNo,
+        state: TradeState,
+    ) -> Result<Option<Confirmed>, ShopError> {
+        let TradeState::Success {
+            transaction_id,
+            amount,
+            paid_at,
+            payload,
+        } = state
+        else {
+            return Ok(None);
+        };
+        let report = PaymentReport {
+            out_trade_no: out_trade_no.clone(),
+            transaction_id,
+            amount,
+            paid_at,
+            source: PaymentSource::Query,
+            notification_id: None,
+            payload,
+        };
+        let confirmed = self.confirm_payment(&report).await.inspect_err(|e| {
+            tracing::error!(%out_trade_no, error = %e, "paid at WeChat but not confirmed");
+        })?;
+        Ok(Some(confirmed))
+    }
+
+    /// A shopper's order, after asking WeChat about it when it is still unpaid and has a prepay
+    /// (the mini-program says `wx.requestPayment` succeeded; the callback may not be here yet).
+    /// If WeChat cannot be asked, the order is returned as it is: the callback or the sweep
+    /// settles it later.
+    pub async fn check_payment(&self, user: UserId, order_id: OrderId) -> Result<Order, ShopError> {
+        let order = self
+            .orders
+            .get(order_id)
+            .await?
+            .filter(|o| o.user_id == user)
+            .ok_or(ShopError::NotFound("order"))?;
+        if order.status != OrderStatus::PendingPayment {
+            return Ok(order);
+        }
+        match self.payments.get_by_order(order.id).await? {
+            Some(p) if p.status == PaymentStatus::PrepayIssued => {}
+            _ => return Ok(order),
+        }
+        let state = match self.gateway.query(&order.order_no).await {
+            Ok(state) => state,
+            Err(e) => {
+                tracing::warn!(order_no = %order.order_no, error = %e, "payment check failed");
+                return Ok(order);
+            }
+        };
+        if self
+            .confirm_queried(&order.order_no, state)
+            .await?
+            .is_none()
+        {
+            return Ok(order);
+        }
+        self.orders
+            .get(order.id)
+            .await?
+            .ok_or(ShopError::NotFound("order"))
     }
 
     pub async fn confirm_payment(&self, report: &PaymentReport) -> Result<Confirmed, ShopError> {

@@ -2,7 +2,7 @@
 //! refunds, relay events, reconcile a day, repair the stock gate, purge old keys and sessions.
 
 use super::cancel::CLAIM_LEASE;
-use super::{PaymentReport, Shop, ShopError};
+use super::{Shop, ShopError};
 use crate::events::OutboxEvent;
 use crate::ids::SkuId;
 use crate::ports::*;
@@ -59,33 +59,11 @@ impl Shop {
             ..Default::default()
         };
         for p in claimed {
-            match self.gateway.query(&p.out_trade_no).await {
-                Ok(TradeState::Success {
-                    transaction_id,
-                    amount,
-                    paid_at,
-                    payload,
-                }) => {
-                    let report = PaymentReport {
-                        out_trade_no: p.out_trade_no.clone(),
-                        transaction_id,
-                        amount,
-                        paid_at,
-                        source: PaymentSource::Query,
-                        notification_id: None,
-                        payload,
-                    };
-                    match self.confirm_payment(&report).await {
-                        Ok(_) => r.confirmed += 1,
-                        Err(e) => {
-                            tracing::error!(out_trade_no = %p.out_trade_no, error = %e, "paid at WeChat but not confirmed");
-                            r.failed += 1;
-                        }
-                    }
-                }
-                Ok(_) => r.unpaid += 1,
+            match self.confirm_by_query(&p.out_trade_no).await {
+                Ok(Some(_)) => r.confirmed += 1,
+                Ok(None) => r.unpaid += 1,
                 Err(e) => {
-                    tracing::warn!(out_trade_no = %p.out_trade_no, error = %e, "payment query failed");
+                    tracing::warn!(out_trade_no = %p.out_trade_no, error = %e, "payment query or confirmation failed");
                     r.failed += 1;
                 }
             }

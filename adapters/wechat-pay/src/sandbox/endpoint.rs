@@ -171,7 +171,14 @@ impl Sandbox {
     /// The shopper pays in the WeChat sheet: the trade succeeds, gets a transaction id, and
     /// the TRANSACTION.SUCCESS callback goes to the prepay's notify_url.
     pub fn pay(&self, out_trade_no: &str) -> Result<String, ControlError> {
-        self.inner.pay(out_trade_no)
+        self.inner.pay(out_trade_no, false)
+    }
+
+    /// A payment that completes although the shop closed (or tried to close) the prepay: the
+    /// race a real shop meets when its close request timed out or crossed the shopper's
+    /// payment. The trade succeeds even if CLOSED or past `time_expire`, and is called back.
+    pub fn pay_late(&self, out_trade_no: &str) -> Result<String, ControlError> {
+        self.inner.pay(out_trade_no, true)
     }
 
     /// The payment fails (bank declined): PAYERROR, and like WeChat no callback.
@@ -253,7 +260,7 @@ impl Inner {
         )
     }
 
-    fn pay(self: &Arc<Self>, out_trade_no: &str) -> Result<String, ControlError> {
+    fn pay(self: &Arc<Self>, out_trade_no: &str, late: bool) -> Result<String, ControlError> {
         let now = self.clock.now();
         let (notice, tx) = {
             let mut s = self.state.lock().map_err(|_| ControlError::State)?;
@@ -265,9 +272,10 @@ impl Inner {
                 .ok_or_else(|| ControlError::UnknownTrade(out_trade_no.into()))?;
             match t.state {
                 TradeState::NotPay | TradeState::PayError => {}
+                TradeState::Closed if late => {}
                 other => return Err(ControlError::TradeIs(other.as_str())),
             }
-            if now > t.time_expire {
+            if now > t.time_expire && !late {
                 return Err(ControlError::Expired);
             }
             t.state = TradeState::Success;
@@ -847,6 +855,9 @@ impl Inner {
         #[derive(Deserialize)]
         struct Trade {
             out_trade_no: String,
+            /// Pay even a CLOSED or expired trade (see [`Sandbox::pay_late`]).
+            #[serde(default)]
+            late: bool,
         }
         #[derive(Deserialize)]
         struct Settle {
@@ -866,7 +877,7 @@ impl Inner {
         };
         let result = match (method.clone(), segs) {
             (Method::POST, ["pay"]) => {
-                parse::<Trade>(body).map(|t| match sb.pay(&t.out_trade_no) {
+                parse::<Trade>(body).map(|t| match sb.inner.pay(&t.out_trade_no, t.late) {
                     Ok(tx) => (StatusCode::OK, json!({"transaction_id": tx})),
                     Err(e) => conflict(e),
                 })
