@@ -40,7 +40,7 @@ start_api() {
     *) echo "backend: mysql or sqlite" >&2; exit 2 ;;
     esac
     SHOP_LISTEN=127.0.0.1:$port SHOP_MEDIA_DIR="$dir/media" SHOP_ADMIN_PASSWORD=$password \
-        SHOP_SEED_DEMO=true SHOP_RATE_LIMIT_LOGIN=100000000 SHOP_RATE_LIMIT_ORDERS=100000000 \
+        SHOP_SEED_DEMO=true SHOP_RATE_LIMIT_LOGIN=1000000 SHOP_RATE_LIMIT_ORDERS=1000000 \
         SHOP_LOG_FORMAT=json RUST_LOG=warn \
         target/release/shop-api >"$dir/api.log" 2>&1 &
     api_pid=$!

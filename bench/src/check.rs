@@ -27,6 +27,8 @@ pub struct Invariants {
     pub oversold: i64,
     /// Orders of the scenario's SKUs that are PAID.
     pub paid_orders: i64,
+    /// Orders of the scenario's SKUs in the database (≥ the 201 answers: none acknowledged is lost).
+    pub orders: i64,
 }
 
 impl Invariants {
@@ -43,7 +45,7 @@ impl std::fmt::Display for Invariants {
         write!(
             f,
             "  invariants: {} — bad stock rows {}, reservation mismatches {}, orders paid twice {}, \
-             sold {} of {} (oversold {}), paid orders {}",
+             sold {} of {} (oversold {}), orders {}, paid orders {}",
             if self.hold() { "HOLD" } else { "BROKEN" },
             self.bad_stock_rows,
             self.reservation_mismatches,
@@ -51,6 +53,7 @@ impl std::fmt::Display for Invariants {
             self.sold,
             self.stock,
             self.oversold,
+            self.orders,
             self.paid_orders
         )
     }
@@ -134,6 +137,12 @@ impl Db {
                  WHERE oi.sku_id IN ({list}) AND o.status = 'PAID'"
             ))
             .await?;
+        let orders = self
+            .scalar(&format!(
+                "SELECT COUNT(DISTINCT o.id) FROM orders o JOIN order_items oi ON oi.order_id = o.id \
+                 WHERE oi.sku_id IN ({list})"
+            ))
+            .await?;
         // Per SKU: what is on hand now plus what was committed must equal what it started with.
         let stock = stock_each * skus.len() as i64;
         let oversold = if skus.len() == 1 {
@@ -155,6 +164,7 @@ impl Db {
             stock,
             oversold,
             paid_orders,
+            orders,
         })
     }
 }

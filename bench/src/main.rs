@@ -161,6 +161,14 @@ async fn main() -> anyhow::Result<()> {
             let db = check::Db::connect(url).await?;
             let inv = db.invariants(&outcome.skus, outcome.stock_each).await?;
             println!("{inv}");
+            let acknowledged = outcome.facts["orders_created"].as_i64().unwrap_or(0);
+            if inv.orders < acknowledged {
+                println!(
+                    "  LOST: {acknowledged} orders were acknowledged but only {} are stored",
+                    inv.orders
+                );
+                std::process::exit(2);
+            }
             Some(inv)
         }
         None => {

@@ -127,11 +127,7 @@ pub async fn flash_sale(
     let s = shop.clone();
     let (rec, elapsed) = fixed(shoppers, concurrency, move |all: Arc<Vec<Shopper>>, i| {
         let s = s.clone();
-        async move {
-            outcome(s.order_request(&all[i], sku, 1).send().await)
-                .await
-                .0
-        }
+        async move { outcome(s.order_request(&all[i], sku, 1).send().await).await }
     })
     .await;
     let created = rec.count("201");
@@ -192,9 +188,7 @@ pub async fn spread(
                     rng.gen_range(1..=3),
                 )
             };
-            outcome(s.order_request(&shoppers[who], sku, qty).send().await)
-                .await
-                .0
+            outcome(s.order_request(&shoppers[who], sku, qty).send().await).await
         }
     })
     .await;
@@ -330,7 +324,7 @@ pub async fn callbacks(
             for (k, v) in headers {
                 rb = rb.header(*k, v);
             }
-            outcome(rb.send().await).await.0
+            outcome(rb.send().await).await
         }
     })
     .await;
@@ -379,7 +373,7 @@ pub async fn browse(
             } else {
                 format!("/api/v1/products/{}", ids[(task + n as usize) % ids.len()])
             };
-            outcome(s.http.get(s.url(&path)).send().await).await.0
+            outcome(s.http.get(s.url(&path)).send().await).await
         }
     })
     .await;

@@ -85,6 +85,9 @@ impl Application {
         }
 
         let metrics = Metrics::new()?;
+        let shelf = Arc::new(crate::shelf::Shelf::new(shop_core::time::Span::millis(
+            config.catalogue_cache_ms,
+        )));
         let state = AppState(Arc::new(Inner {
             shop,
             accounts,
@@ -99,6 +102,7 @@ impl Application {
             users: rt.stores.users.clone(),
             notify: rt.payments.notify.clone(),
             recon: rt.stores.recon.clone(),
+            shelf: shelf.clone(),
         }));
 
         // Without Redis the stock gate lives in this process, so the jobs that release stock
@@ -140,7 +144,7 @@ impl Application {
         let routes = routes.nest("/", api.into_endpoint());
         let app = routes
             .data(state.clone())
-            .around(move |ep, req| http::around(ep, req, metrics.clone()));
+            .around(move |ep, req| http::around(ep, req, metrics.clone(), shelf.clone()));
 
         let stop = Arc::new(tokio::sync::Notify::new());
         let stopped = stop.clone();

@@ -146,6 +146,7 @@ pub async fn around<E: Endpoint>(
     ep: Arc<E>,
     mut req: Request,
     metrics: Metrics,
+    shelf: Arc<crate::shelf::Shelf>,
 ) -> poem::Result<Response> {
     let rid = request_id(&req);
     let started = Instant::now();
@@ -199,6 +200,13 @@ pub async fn around<E: Endpoint>(
     };
 
     let status = resp.status();
+    if method != Method::GET
+        && status.is_success()
+        && (route.starts_with("/api/v1/admin/products") || route.starts_with("/api/v1/admin/skus"))
+    {
+        // A catalogue change made here is visible to shoppers at once.
+        shelf.clear();
+    }
     let elapsed = started.elapsed().as_secs_f64();
     metrics
         .http_requests

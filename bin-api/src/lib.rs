@@ -9,6 +9,7 @@ pub mod auth;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod shelf;
 pub mod state;
 
 pub use app::Application;

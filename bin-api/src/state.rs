@@ -23,6 +23,8 @@ pub struct Inner {
     /// Keys to verify and decrypt WeChat's callbacks.
     pub notify: shop_runtime::wechat::NotifyKeys,
     pub recon: Arc<dyn ReconStore>,
+    /// What shoppers browse, kept for `SHOP_CATALOGUE_CACHE_MS`.
+    pub shelf: Arc<crate::shelf::Shelf>,
 }
 
 /// Cheap to clone; handed to every API object and to the auth checkers as request data.

@@ -60,6 +60,9 @@ pub struct Config {
     /// a carrier's NAT address); `SHOP_RATE_LIMIT_ORDERS` per minute per shopper, default 20.
     pub rate_login_per_minute: u32,
     pub rate_orders_per_minute: u32,
+    /// `SHOP_CATALOGUE_CACHE_MS`: how long shoppers' product pages and details are served from
+    /// memory, default 1000; 0 turns the cache off. Stock shown may lag this much; orders never do.
+    pub catalogue_cache_ms: i64,
     /// `SHOP_EVENTS_FILE`: where events go without Redis, default `data/events.jsonl`.
     pub events_file: PathBuf,
     /// `SHOP_EMBEDDED_WORKER`: run the worker's jobs inside the API process. Default: true
@@ -181,6 +184,7 @@ impl Config {
                 as u32,
             rate_orders_per_minute: parse_num(&get, "SHOP_RATE_LIMIT_ORDERS", 20, 1, 1_000_000)?
                 as u32,
+            catalogue_cache_ms: parse_num(&get, "SHOP_CATALOGUE_CACHE_MS", 1000, 0, 60_000)?,
             events_file: get("SHOP_EVENTS_FILE")
                 .map_or_else(|| PathBuf::from("data/events.jsonl"), PathBuf::from),
             embedded_worker: parse_bool(&get, "SHOP_EMBEDDED_WORKER", redis_default_embedded)?,

@@ -89,7 +89,7 @@ pub struct WechatLoginOut {
 
 // ---------- catalogue ----------
 
-#[derive(Debug, Object)]
+#[derive(Debug, Clone, Object)]
 pub struct ProductCard {
     pub id: i64,
     pub title: String,
@@ -112,7 +112,7 @@ impl ProductCard {
     }
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Clone, Object)]
 pub struct ProductPage {
     pub items: Vec<ProductCard>,
     pub total: i64,
@@ -131,13 +131,13 @@ impl ProductPage {
     }
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Clone, Object)]
 pub struct ImageOut {
     pub id: i64,
     pub url: String,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Clone, Object)]
 pub struct SkuOut {
     pub id: i64,
     /// e.g. `5kg 真空装`.
@@ -149,7 +149,7 @@ pub struct SkuOut {
     pub enabled: bool,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Clone, Object)]
 pub struct ProductDetail {
     pub id: i64,
     pub title: String,

@@ -95,13 +95,23 @@ impl ShopApi {
         page: Query<Option<u32>>,
         per_page: Query<Option<u32>>,
     ) -> ApiResult<Json<ProductPage>> {
+        let paging = super::shop::page(page.0, per_page.0);
+        let key = (paging.page, paging.per_page);
+        let now = state.shop.clock.now();
+        if let Some(hit) = state.shelf.page(key, now) {
+            return Ok(Json(ProductPage::clone(&hit)));
+        }
         let p = state
             .shop
             .catalogue
-            .list_on_sale(super::shop::page(page.0, per_page.0))
+            .list_on_sale(paging)
             .await
             .map_err(shop_core::ShopError::from)?;
-        Ok(Json(ProductPage::new(&p, &state.public_base)))
+        let out = ProductPage::new(&p, &state.public_base);
+        state
+            .shelf
+            .put_page(key, now, std::sync::Arc::new(out.clone()));
+        Ok(Json(out))
     }
 
     /// One product with its pictures, description and SKUs (price and available stock).
@@ -112,6 +122,10 @@ impl ShopApi {
         id: Path<i64>,
     ) -> ApiResult<Json<ProductDetail>> {
         let id: ProductId = id_at("id", id.0)?;
+        let now = state.shop.clock.now();
+        if let Some(hit) = state.shelf.product(id.get(), now) {
+            return Ok(Json(ProductDetail::clone(&hit)));
+        }
         let p = state
             .shop
             .catalogue
@@ -119,7 +133,11 @@ impl ShopApi {
             .await
             .map_err(shop_core::ShopError::from)?;
         let p = p.ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such product"))?;
-        Ok(Json(ProductDetail::new(&p, &state.public_base)))
+        let out = ProductDetail::new(&p, &state.public_base);
+        state
+            .shelf
+            .put_product(id.get(), now, std::sync::Arc::new(out.clone()));
+        Ok(Json(out))
     }
 
     /// The shopper's addresses, default first.

@@ -183,7 +183,10 @@ async fn catalogue_management(app: TestApp) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
-    // Price change, stock adjustments under the rules.
+    // Price change, stock adjustments under the rules. The shopper's (cached) view changes at
+    // once: back-office writes clear the shelf cache.
+    let (_, before) = app.get(&format!("/api/v1/products/{product}"), None).await;
+    assert_ne!(before["skus"][0]["price_fen"], 11_900, "{before}");
     let (s, v) = app
         .json(
             Method::PATCH,
@@ -209,6 +212,9 @@ async fn catalogue_management(app: TestApp) {
         (StatusCode::OK, Some(15)),
         "{v}"
     );
+    let (_, after) = app.get(&format!("/api/v1/products/{product}"), None).await;
+    assert_eq!(after["skus"][0]["price_fen"], 11_900, "{after}");
+    assert_eq!(after["skus"][0]["available"], 15, "{after}");
     let token = app.shopper("stock-buyer").await;
     let address = app.address(&token).await;
     let (s, _) = app

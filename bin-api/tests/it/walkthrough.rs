@@ -52,10 +52,16 @@ async fn shopper_walkthrough(app: TestApp) {
         0,
         "ordered lines leave the cart"
     );
-    let (_, detail) = app.get(&format!("/api/v1/products/{product}"), None).await;
-    assert_eq!(
-        detail["skus"][0]["available"], 8,
-        "the stock is held for the order"
+    // The shelf is cached for SHOP_CATALOGUE_CACHE_MS (1 s): the held stock shows within it.
+    let started = std::time::Instant::now();
+    let detail = app
+        .wait_for(&format!("/api/v1/products/{product}"), None, |d| {
+            d["skus"][0]["available"] == 8
+        })
+        .await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1500),
+        "the stock is held for the order and shown within the cache time: {detail}"
     );
 
     let id = order["id"].as_i64().unwrap();
@@ -76,11 +82,11 @@ async fn shopper_walkthrough(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::OK, "{cancelled}");
     assert_eq!(cancelled["status"], "CANCELLED");
-    let (_, detail) = app.get(&format!("/api/v1/products/{product}"), None).await;
-    assert_eq!(
-        detail["skus"][0]["available"], 10,
-        "cancelling gives the stock back"
-    );
+    // Cancelling gives the stock back (shown within the shelf cache time).
+    app.wait_for(&format!("/api/v1/products/{product}"), None, |d| {
+        d["skus"][0]["available"] == 10
+    })
+    .await;
 }
 
 /// The embedded default seeds a shelf whose pictures are real PNGs served by the API.
