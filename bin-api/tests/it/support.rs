@@ -29,6 +29,8 @@ impl TestApp {
             .or_insert_with(|| format!("sqlite://{}", dir.join("shop.db").display()));
         env.insert("SHOP_LISTEN", "127.0.0.1:0".into());
         env.insert("SHOP_MEDIA_DIR", dir.join("media").display().to_string());
+        env.entry("SHOP_EVENTS_FILE")
+            .or_insert_with(|| dir.join("events.jsonl").display().to_string());
         env.insert("SHOP_ADMIN_PASSWORD", ADMIN_PASSWORD.into());
         env.entry("SHOP_SEED_DEMO")
             .or_insert_with(|| "false".into());
