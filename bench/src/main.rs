@@ -79,6 +79,9 @@ enum Scenario {
         duplicates: f64,
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
+        /// SKUs the orders are spread over (1–20): payments of one SKU share its stock row.
+        #[arg(long, default_value_t = 10)]
+        skus: usize,
     },
     /// Product list pages and product details.
     Browse {
@@ -134,9 +137,18 @@ async fn main() -> anyhow::Result<()> {
             orders,
             duplicates,
             concurrency,
+            skus,
         } => (
             "callbacks",
-            scenarios::callbacks(&shop, &admin().await?, orders, duplicates, concurrency).await?,
+            scenarios::callbacks(
+                &shop,
+                &admin().await?,
+                orders,
+                duplicates,
+                concurrency,
+                skus,
+            )
+            .await?,
         ),
         Scenario::Browse {
             concurrency,

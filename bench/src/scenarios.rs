@@ -246,20 +246,31 @@ pub async fn callbacks(
     orders: usize,
     duplicates: f64,
     concurrency: usize,
+    sku_count: usize,
 ) -> anyhow::Result<Outcome> {
+    // Paying commits stock: every payment of one SKU updates the same inventory row, so the
+    // number of SKUs decides how much the payments queue on that row's lock.
     let (_, skus) = shop
-        .product(admin, "回调压测 五常大米", 1, 2590, orders as i64 + 10)
+        .product(
+            admin,
+            "回调压测 五常大米",
+            sku_count.clamp(1, 20),
+            2590,
+            orders as i64 + 10,
+        )
         .await?;
-    let sku = skus[0];
     let users = orders.clamp(1, 1000);
     eprintln!("setup: {users} shoppers, {orders} orders with a prepay each");
     let shoppers = Arc::new(shop.shoppers(users, 64).await?);
     let pending: Vec<(String, i64)> = stream::iter(0..orders)
         .map(|i| {
-            let shoppers = shoppers.clone();
+            let (shoppers, skus) = (shoppers.clone(), &skus);
             async move {
                 let who = &shoppers[i % shoppers.len()];
-                let r = shop.order_request(who, sku, 1).send().await?;
+                let r = shop
+                    .order_request(who, skus[i % skus.len()], 1)
+                    .send()
+                    .await?;
                 let o: Value = r.json().await?;
                 let id = o["id"].as_i64().with_context(|| format!("placing: {o}"))?;
                 let (s, p) = shop
@@ -329,11 +340,19 @@ pub async fn callbacks(
     })
     .await;
     let acked = rec.count("204");
+    let sku_count = skus.len();
+    let processing = server_histogram(
+        shop,
+        "shop_payment_callback_duration_seconds_bucket{kind=\"payment\",le=\"",
+    )
+    .await
+    .unwrap_or(Value::Null);
     Ok(Outcome {
         summary: rec.summary(elapsed),
         skus,
         stock_each: orders as i64 + 10,
-        facts: json!({ "orders": orders, "duplicates_sent": extra, "acknowledged": acked }),
+        facts: json!({ "orders": orders, "skus": sku_count, "duplicates_sent": extra, "acknowledged": acked,
+                       "server_processing_ms": processing }),
     })
 }
 
@@ -383,4 +402,39 @@ pub async fn browse(
         stock_each: 0,
         facts: json!({ "products_in_rotation": in_rotation, "list_pages_in_rotation": pages.min(5) }),
     })
+}
+
+/// p50/p90/p99 (as bucket upper bounds, ms) of a server-side histogram read from /metrics:
+/// the time the server itself spent, without the queueing the client sees.
+async fn server_histogram(shop: &Shop, bucket_prefix: &str) -> anyhow::Result<Value> {
+    let text = shop
+        .http
+        .get(shop.url("/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let mut buckets: Vec<(f64, f64)> = text
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix(bucket_prefix)?;
+            let (le, count) = rest.split_once("\"} ")?;
+            let le = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().ok()?
+            };
+            Some((le, count.trim().parse().ok()?))
+        })
+        .collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total = buckets.last().map_or(0.0, |b| b.1);
+    anyhow::ensure!(total > 0.0, "no samples");
+    let at = |p: f64| {
+        buckets
+            .iter()
+            .find(|(_, c)| *c >= total * p)
+            .map_or(f64::INFINITY, |(le, _)| le * 1000.0)
+    };
+    Ok(json!({ "samples": total, "p50_le": at(0.5), "p90_le": at(0.9), "p99_le": at(0.99) }))
 }

@@ -103,6 +103,7 @@ impl Application {
             notify: rt.payments.notify.clone(),
             recon: rt.stores.recon.clone(),
             shelf: shelf.clone(),
+            sessions: Default::default(),
         }));
 
         // Without Redis the stock gate lives in this process, so the jobs that release stock

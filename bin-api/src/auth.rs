@@ -8,6 +8,7 @@ use poem_openapi::auth::Bearer;
 use poem_openapi::SecurityScheme;
 use shop_core::audit::Actor;
 use shop_core::ids::UserId;
+use shop_core::time::{Span, Timestamp};
 use shop_core::user::{Operator, Permission};
 use shop_core::ErrorCode;
 
@@ -37,10 +38,50 @@ fn failed(e: shop_core::ShopError) -> poem::Error {
 pub struct ShopperAuth(pub UserId);
 
 async fn shopper_checker(req: &Request, bearer: Bearer) -> poem::Result<UserId> {
-    match state(req)?.accounts.shopper(&bearer.token).await {
-        Ok(Some(user)) => Ok(user),
+    let state = state(req)?;
+    let now = state.shop.clock.now();
+    if let Some(user) = state.sessions.get(&bearer.token, now) {
+        return Ok(user);
+    }
+    match state.accounts.shopper(&bearer.token).await {
+        Ok(Some(user)) => {
+            state.sessions.put(&bearer.token, user, now);
+            Ok(user)
+        }
         Ok(None) => Err(unauthenticated()),
         Err(e) => Err(failed(e)),
+    }
+}
+
+/// Live shopper sessions seen in the last [`SESSION_CACHE`]: every shopper request needs its
+/// session, and reading it from the database each time was one round trip in eleven of an
+/// order. Shopper sessions end only by expiry (there is no shopper logout), so a cached entry
+/// can outlive its session by at most this long. Operators are never cached: a disabled
+/// operator or a changed role must apply at once.
+#[derive(Debug, Default)]
+pub struct SessionCache(std::sync::Mutex<std::collections::HashMap<String, (UserId, Timestamp)>>);
+
+const SESSION_CACHE: Span = Span::seconds(30);
+const SESSION_CACHE_ENTRIES: usize = 100_000;
+
+impl SessionCache {
+    pub fn get(&self, token: &str, now: Timestamp) -> Option<UserId> {
+        let m = self.0.lock().ok()?;
+        m.get(token)
+            .filter(|(_, until)| now < *until)
+            .map(|(u, _)| *u)
+    }
+
+    pub fn put(&self, token: &str, user: UserId, now: Timestamp) {
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() >= SESSION_CACHE_ENTRIES {
+                m.retain(|_, (_, until)| now < *until);
+                if m.len() >= SESSION_CACHE_ENTRIES {
+                    m.clear();
+                }
+            }
+            m.insert(token.to_string(), (user, now.plus(SESSION_CACHE)));
+        }
     }
 }
 

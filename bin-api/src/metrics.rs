@@ -57,7 +57,10 @@ impl Metrics {
                 "shop_payment_callback_duration_seconds",
                 "Time to verify, decrypt and record a WeChat callback",
             )
-            .buckets(latency_buckets),
+            .buckets(vec![
+                0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075,
+                0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
             &["kind"],
         )?;
         r.register(Box::new(callback_seconds.clone()))?;

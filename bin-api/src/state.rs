@@ -25,6 +25,7 @@ pub struct Inner {
     pub recon: Arc<dyn ReconStore>,
     /// What shoppers browse, kept for `SHOP_CATALOGUE_CACHE_MS`.
     pub shelf: Arc<crate::shelf::Shelf>,
+    pub sessions: crate::auth::SessionCache,
 }
 
 /// Cheap to clone; handed to every API object and to the auth checkers as request data.
