@@ -7,8 +7,11 @@ use sqlx::Connection as _;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+/// A shop's database for the CLI: a SQLite file (the embedded default) or a fresh MySQL
+/// database on the local server.
 struct Shop {
     dir: PathBuf,
+    mysql: Option<(String, shop_contract_tests::Cleanup)>,
 }
 
 impl Drop for Shop {
@@ -21,11 +24,20 @@ impl Shop {
     fn new() -> Shop {
         let dir = std::env::temp_dir().join(format!("shop-admin-test-{}", unique_suffix()));
         std::fs::create_dir_all(&dir).unwrap();
-        Shop { dir }
+        Shop { dir, mysql: None }
+    }
+
+    async fn mysql() -> Shop {
+        let mut shop = Shop::new();
+        shop.mysql = Some(shop_contract_tests::fresh_mysql_database().await);
+        shop
     }
 
     fn db_url(&self) -> String {
-        format!("sqlite://{}", self.dir.join("shop.db").display())
+        match &self.mysql {
+            Some((url, _)) => url.clone(),
+            None => format!("sqlite://{}", self.dir.join("shop.db").display()),
+        }
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -55,10 +67,17 @@ impl Shop {
     }
 
     async fn sql(&self, sql: &str) {
-        let mut c = sqlx::SqliteConnection::connect(&self.db_url())
-            .await
-            .unwrap();
-        sqlx::query(sql).execute(&mut c).await.unwrap();
+        if self.mysql.is_some() {
+            let mut c = sqlx::MySqlConnection::connect(&self.db_url())
+                .await
+                .unwrap();
+            sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+        } else {
+            let mut c = sqlx::SqliteConnection::connect(&self.db_url())
+                .await
+                .unwrap();
+            sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+        }
     }
 }
 
@@ -67,8 +86,16 @@ fn code(o: &Output) -> i32 {
 }
 
 #[tokio::test]
-async fn operators_products_and_the_audit_chain() {
-    let shop = Shop::new();
+async fn operators_products_and_the_audit_chain_sqlite() {
+    operators_products_and_the_audit_chain(Shop::new()).await
+}
+
+#[tokio::test]
+async fn operators_products_and_the_audit_chain_mysql() {
+    operators_products_and_the_audit_chain(Shop::mysql().await).await
+}
+
+async fn operators_products_and_the_audit_chain(shop: Shop) {
     let op = shop.json(&[
         "operators",
         "create",
@@ -186,8 +213,16 @@ async fn operators_products_and_the_audit_chain() {
 }
 
 #[tokio::test]
-async fn deleting_an_audit_row_is_detected() {
-    let shop = Shop::new();
+async fn deleting_an_audit_row_is_detected_sqlite() {
+    deleting_an_audit_row_is_detected(Shop::new()).await
+}
+
+#[tokio::test]
+async fn deleting_an_audit_row_is_detected_mysql() {
+    deleting_an_audit_row_is_detected(Shop::mysql().await).await
+}
+
+async fn deleting_an_audit_row_is_detected(shop: Shop) {
     for i in 0..3 {
         shop.json(&[
             "operators",
