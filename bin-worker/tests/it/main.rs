@@ -43,6 +43,7 @@ worker_test!(
     reconciliation_finds_planted_differences,
     outbox_relay_publishes_in_order_once,
     gate_check_repairs_only_stable_drift,
+    expiry_speaks_to_the_real_sandbox,
 );
 
 fn events_file(env: &Env) -> std::path::PathBuf {
@@ -536,4 +537,76 @@ async fn relay_to_a_redis_stream() {
     let len: i64 = redis::cmd("XLEN").arg(&stream).query(&mut c).unwrap();
     assert_eq!(len, 4);
     let _: () = redis::cmd("DEL").arg(&stream).query(&mut c).unwrap();
+}
+
+/// The same expiry against the WeChat Pay sandbox over HTTP (signed requests, verified
+/// answers) instead of the in-memory fake: an unpaid order is closed at "WeChat" and
+/// cancelled; an order paid at the last second makes the close fail with ORDER_PAID and is
+/// confirmed instead — the money is found, not lost.
+async fn expiry_speaks_to_the_real_sandbox(env: Env) {
+    use poem::listener::{Acceptor, Listener, TcpListener};
+    use shop_core::ports::PaymentGateway;
+    use shop_wechat_pay::{Sandbox, SandboxConfig, WechatPayClient, WechatPayConfig};
+
+    let clock: Arc<dyn Clock> = env.clock.clone();
+    let sandbox =
+        Sandbox::new(SandboxConfig::from_lookup(|_| None).unwrap(), clock.clone()).unwrap();
+    let acceptor = TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .unwrap();
+    let addr = *acceptor.local_addr()[0].0.as_socket_addr().unwrap();
+    let server = tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(sandbox.clone()));
+    let base = format!("http://{addr}");
+    let cfg = WechatPayConfig::from_lookup(
+        |k| (k == "SHOP_WECHAT_BASE_URL").then(|| base.clone()),
+        "http://127.0.0.1:9",
+    )
+    .unwrap();
+    let client = Arc::new(WechatPayClient::new(cfg, clock).unwrap());
+    let mut shop = env.shop.clone();
+    shop.gateway = client.clone();
+    let mut w = worker(&env, "real-sandbox");
+    w.shop = shop.clone();
+
+    let p = stocked_product(&env, 12900, 5).await;
+    let mut orders = Vec::new();
+    for tag in ["unpaid", "last-second"] {
+        let (user, address) = shopper(&env).await;
+        let o = shop
+            .place_order(
+                user,
+                &order_cmd(address, &[(p.skus[0].id, 1)]),
+                &key(&format!("sbx-{tag}")),
+            )
+            .await
+            .unwrap()
+            .order;
+        shop.start_payment(
+            user,
+            &OpenId::parse(&format!("openid_{user}")).unwrap(),
+            o.id,
+        )
+        .await
+        .unwrap();
+        orders.push(o);
+    }
+    // The second shopper pays just before the deadline; the callback never arrives.
+    sandbox.pay(orders[1].order_no.as_str()).unwrap();
+    env.clock.advance(Span::minutes(31));
+    let out = w.tick(Job::ExpireUnpaid, None).await.unwrap();
+    assert_eq!(
+        out,
+        Outcome::Done("examined 2, cancelled 1, paid instead 1, skipped 0".into())
+    );
+    assert_eq!(status(&env, &orders[0]).await, OrderStatus::Cancelled);
+    assert_eq!(status(&env, &orders[1]).await, OrderStatus::Paid);
+    assert_eq!(
+        client.query(&orders[0].order_no).await.unwrap(),
+        TradeState::Closed
+    );
+    // 5 units: one released, one sold.
+    assert_eq!(stock(&env, &orders[0]).await, (4, 0));
+    sandbox.shutdown();
+    server.abort();
 }
