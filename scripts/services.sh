@@ -17,8 +17,10 @@ ensure_package() { # $1 = command that must exist, $2 = Debian package
 mysql_up() { mysqladmin --protocol=tcp -h 127.0.0.1 -P 3306 -uroot ping >/dev/null 2>&1; }
 redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
 
-ensure_package mariadbd mariadb-server
-ensure_package redis-server redis-server
+# Servers that already answer (service containers in GitHub Actions, a developer's own) are
+# used as they are; only missing ones are installed and started.
+mysql_up || ensure_package mariadbd mariadb-server
+redis_up || ensure_package redis-server redis-server
 
 if ! mysql_up; then
     log "starting MariaDB"
