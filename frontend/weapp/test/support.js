@@ -81,7 +81,8 @@ function freePort() {
 }
 
 async function startApi() {
-  const bin = path.join(REPO, 'target', 'debug', process.platform === 'win32' ? 'shop-api.exe' : 'shop-api');
+  const target = process.env.CARGO_TARGET_DIR ? path.resolve(REPO, process.env.CARGO_TARGET_DIR) : path.join(REPO, 'target');
+  const bin = path.join(target, 'debug', process.platform === 'win32' ? 'shop-api.exe' : 'shop-api');
   if (!fs.existsSync(bin)) execFileSync('cargo', ['build', '-q', '-p', 'shop-api'], { cwd: REPO, stdio: 'inherit' });
   const port = await freePort();
   server.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weapp-test-'));
