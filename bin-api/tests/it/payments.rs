@@ -67,17 +67,22 @@ async fn refund_request(
     key: &str,
     body: Value,
 ) -> (StatusCode, Value) {
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/orders/{order_id}/refund-requests")))
-        .bearer_auth(token)
-        .header("Idempotency-Key", key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
+    app.post_keyed(
+        &format!("/api/v1/orders/{order_id}/refund-requests"),
+        token,
+        key,
+        body,
+    )
+    .await
+}
+
+/// An error answer with this status and stable code.
+fn expect_code(status: StatusCode, body: &Value, want: StatusCode, code: &str) {
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (want, Some(code)),
+        "{body}"
+    );
 }
 
 /// Order → pay → the sandbox's callback → PAID → refund request → approve → the sandbox's
@@ -422,11 +427,7 @@ async fn callback_before_the_client_returns(app: TestApp) {
     let (s, e) = app
         .post(&format!("/api/v1/orders/{id}/pay"), Some(&token), json!({}))
         .await;
-    assert_eq!(
-        (s, e["code"].as_str()),
-        (StatusCode::CONFLICT, Some("ILLEGAL_STATE")),
-        "{e}"
-    );
+    expect_code(s, &e, StatusCode::CONFLICT, "ILLEGAL_STATE");
 
     let app = app.restart().await;
     let (s, _) = app
@@ -633,11 +634,7 @@ async fn refund_requests_are_idempotent_and_add_up(app: TestApp) {
         "{e}"
     );
     let (s, e) = refund_request(&app, &token, id, "no", json!({ "reason": "x" })).await;
-    assert_eq!(
-        (s, e["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("IDEMPOTENCY_KEY_REQUIRED")),
-        "{e}"
-    );
+    expect_code(s, &e, StatusCode::BAD_REQUEST, "IDEMPOTENCY_KEY_REQUIRED");
 
     // 4000 held; 6000 left: 7000 is too much, 6000 is fine.
     let (s, e) = refund_request(
@@ -648,11 +645,7 @@ async fn refund_requests_are_idempotent_and_add_up(app: TestApp) {
         json!({ "reason": "全退", "amount_fen": 7000 }),
     )
     .await;
-    assert_eq!(
-        (s, e["code"].as_str()),
-        (StatusCode::CONFLICT, Some("REFUND_EXCEEDS_PAID")),
-        "{e}"
-    );
+    expect_code(s, &e, StatusCode::CONFLICT, "REFUND_EXCEEDS_PAID");
     let (s, e) = refund_request(
         &app,
         &token,
@@ -687,11 +680,7 @@ async fn refund_requests_are_idempotent_and_add_up(app: TestApp) {
         json!({ "reason": "再退" }),
     )
     .await;
-    assert_eq!(
-        (s, e["code"].as_str()),
-        (StatusCode::CONFLICT, Some("REFUND_EXCEEDS_PAID")),
-        "{e}"
-    );
+    expect_code(s, &e, StatusCode::CONFLICT, "REFUND_EXCEEDS_PAID");
 
     // Withdraw the second; approve the first: the order stays PAID with 4000 refunded.
     let (s, w) = app
@@ -732,11 +721,7 @@ async fn refund_requests_are_idempotent_and_add_up(app: TestApp) {
             json!({}),
         )
         .await;
-    assert_eq!(
-        (s, e["code"].as_str()),
-        (StatusCode::CONFLICT, Some("ILLEGAL_STATE")),
-        "{e}"
-    );
+    expect_code(s, &e, StatusCode::CONFLICT, "ILLEGAL_STATE");
     // The rest, in a new request, refunds the order fully.
     let (_, r3) = refund_request(
         &app,
@@ -779,11 +764,7 @@ async fn refund_requests_are_idempotent_and_add_up(app: TestApp) {
         json!({ "reason": "x" }),
     )
     .await;
-    assert_eq!(
-        (s, e["code"].as_str()),
-        (StatusCode::CONFLICT, Some("ILLEGAL_STATE")),
-        "{e}"
-    );
+    expect_code(s, &e, StatusCode::CONFLICT, "ILLEGAL_STATE");
 }
 
 /// Only finance and admin decide refunds; a rejection carries its reason and is audited.
@@ -820,11 +801,7 @@ async fn refund_decisions_need_finance(app: TestApp) {
             json!({}),
         )
         .await;
-    assert_eq!(
-        (s, e["code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("FORBIDDEN")),
-        "{e}"
-    );
+    expect_code(s, &e, StatusCode::FORBIDDEN, "FORBIDDEN");
     let (s, list) = app
         .get("/api/v1/admin/refunds?status=REQUESTED", Some(&clerk))
         .await;

@@ -206,9 +206,20 @@ impl TestApp {
 
     /// POST /orders with an Idempotency-Key.
     pub async fn order(&self, token: &str, key: &str, body: Value) -> (StatusCode, Value) {
+        self.post_keyed("/api/v1/orders", token, key, body).await
+    }
+
+    /// A shopper's POST with an Idempotency-Key (orders, refund requests).
+    pub async fn post_keyed(
+        &self,
+        path: &str,
+        token: &str,
+        key: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
         let r = self
             .client
-            .post(self.url("/api/v1/orders"))
+            .post(self.url(path))
             .bearer_auth(token)
             .header("Idempotency-Key", key)
             .json(&body)
