@@ -137,10 +137,22 @@ impl Application {
             routes = routes.nest("/sandbox", sandbox);
         }
         if let Some(dir) = &config.admin_web_dir {
-            routes = routes.nest(
-                "/admin",
-                StaticFilesEndpoint::new(dir).index_file("index.html"),
-            );
+            // Only the console itself: index.html, css/ and js/ — never its tests, screenshots,
+            // node_modules or package files that live in the same folder during development.
+            let index = dir.join("index.html");
+            routes = routes
+                .at(
+                    "/admin",
+                    poem::endpoint::make_sync(|_| {
+                        poem::Response::builder()
+                            .status(poem::http::StatusCode::MOVED_PERMANENTLY)
+                            .header("location", "/admin/")
+                            .finish()
+                    }),
+                )
+                .at("/admin/", poem::endpoint::StaticFileEndpoint::new(index))
+                .nest("/admin/css", StaticFilesEndpoint::new(dir.join("css")))
+                .nest("/admin/js", StaticFilesEndpoint::new(dir.join("js")));
         }
         let routes = routes.nest("/", api.into_endpoint());
         let app = routes

@@ -85,3 +85,47 @@ async fn every_response_has_a_request_id_and_json_errors() {
     let docs = app.client.get(app.url("/docs/")).send().await.unwrap();
     assert_eq!(docs.status(), StatusCode::OK);
 }
+
+/// The web console is served from `SHOP_ADMIN_WEB_DIR`, but only its page, css/ and js/: the
+/// tests, screenshots and packages that sit next to it during development stay private.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_console_serves_only_its_own_files() {
+    let dir = std::env::temp_dir().join(format!(
+        "shop-admin-web-{}",
+        shop_contract_tests::unique_suffix()
+    ));
+    for (file, body) in [
+        ("index.html", "<!doctype html><title>运营后台</title>"),
+        ("css/app.css", "body{}"),
+        ("js/main.js", "export {};"),
+        ("package.json", "{}"),
+        ("test-artifacts/shop-api.log", "secret log"),
+    ] {
+        let p = dir.join(file);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, body).unwrap();
+    }
+    let app = TestApp::sqlite_with(&[("SHOP_ADMIN_WEB_DIR", dir.to_str().unwrap())]).await;
+    let get = |path: &'static str| {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let url = app.url(path);
+        async move { client.get(url).send().await.unwrap() }
+    };
+    let r = get("/admin/").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("运营后台"));
+    assert_eq!(get("/admin/css/app.css").await.status(), StatusCode::OK);
+    assert_eq!(get("/admin/js/main.js").await.status(), StatusCode::OK);
+    assert_eq!(get("/admin").await.status(), StatusCode::MOVED_PERMANENTLY);
+    for private in ["/admin/package.json", "/admin/test-artifacts/shop-api.log"] {
+        assert_eq!(
+            get(private).await.status(),
+            StatusCode::NOT_FOUND,
+            "{private}"
+        );
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
