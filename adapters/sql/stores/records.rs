@@ -82,6 +82,23 @@ impl IdempotencyStore for SqlStore {
         Ok(IdemBegin::InProgress)
     }
 
+    async fn is_live(
+        &self,
+        scope: &str,
+        key: &IdempotencyKey,
+        now: Timestamp,
+    ) -> Result<bool, IdempotencyError> {
+        let created: Option<i64> = sqlx::query_scalar(
+            "SELECT created_at FROM idempotency_keys WHERE scope = ? AND idem_key = ?",
+        )
+        .bind(scope)
+        .bind(key.as_str())
+        .fetch_optional(&self.read)
+        .await
+        .db()?;
+        Ok(created.is_some_and(|c| Timestamp::from_millis(c).plus(KEY_TTL) > now))
+    }
+
     async fn release(&self, scope: &str, key: &IdempotencyKey) -> Result<(), IdempotencyError> {
         sqlx::query(
             "DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND resource_id IS NULL",

@@ -17,6 +17,7 @@ db_contract!(
     back_office_search_filters,
     due_lists_for_the_worker,
     idempotent_placement,
+    sold_out_is_answered_early_but_a_used_key_is_replayed,
 );
 
 async fn placed_order_reads_back_identically(env: Env) {
@@ -534,4 +535,64 @@ async fn idempotent_placement(env: Env) {
         )
         .await
         .is_ok());
+}
+
+/// Once the gate knows a SKU is sold out, new orders are refused before any key is claimed —
+/// but a retry with the key of an order that succeeded still gets that order back.
+async fn sold_out_is_answered_early_but_a_used_key_is_replayed(env: Env) {
+    let p = stocked_product(&env, 9900, 1).await;
+    let sku = p.skus[0].id;
+    let (buyer, address) = shopper(&env).await;
+    let first = env
+        .shop
+        .place_order(buyer, &order_cmd(address, &[(sku, 1)]), &key("last-unit-1"))
+        .await
+        .unwrap();
+    let idem = &env.stores().idempotency;
+    let scope = format!("orders:u{buyer}");
+    assert!(idem
+        .is_live(&scope, &key("last-unit-1"), env.clock.now())
+        .await
+        .unwrap());
+    assert!(!idem
+        .is_live(&scope, &key("never-used-1"), env.clock.now())
+        .await
+        .unwrap());
+    // Another shopper: sold out, and no key of theirs is stored.
+    let (other, other_address) = shopper(&env).await;
+    let err = env
+        .shop
+        .place_order(
+            other,
+            &order_cmd(other_address, &[(sku, 1)]),
+            &key("too-late-1"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ShopError::OutOfStock { .. }), "{err:?}");
+    assert!(!idem
+        .is_live(
+            &format!("orders:u{other}"),
+            &key("too-late-1"),
+            env.clock.now()
+        )
+        .await
+        .unwrap());
+    // The first buyer's retry is a replay, not "sold out".
+    let again = env
+        .shop
+        .place_order(buyer, &order_cmd(address, &[(sku, 1)]), &key("last-unit-1"))
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.order.id, first.order.id);
+    // Keys expire after 24 h.
+    assert!(!idem
+        .is_live(
+            &scope,
+            &key("last-unit-1"),
+            env.clock.now().plus(Span::hours(25))
+        )
+        .await
+        .unwrap());
 }

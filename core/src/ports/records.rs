@@ -23,6 +23,15 @@ pub trait IdempotencyStore: Send + Sync {
     /// Releases a claim whose request failed without effect, so a retry runs again.
     async fn release(&self, scope: &str, key: &IdempotencyKey) -> Result<(), IdempotencyError>;
 
+    /// Whether this key is claimed or completed and not expired — a request carrying it must
+    /// go through [`IdempotencyStore::begin`] (it may be a replay). A read, no write.
+    async fn is_live(
+        &self,
+        scope: &str,
+        key: &IdempotencyKey,
+        now: Timestamp,
+    ) -> Result<bool, IdempotencyError>;
+
     /// Deletes keys created before `before`; returns how many.
     async fn purge(&self, before: Timestamp) -> Result<u64, IdempotencyError>;
 }

@@ -96,12 +96,41 @@ impl Shop {
         key: &IdempotencyKey,
     ) -> Result<Placed, ShopError> {
         let scope = format!("orders:u{user}");
+        if let Some(sku_id) = self.sold_out_at_gate(&cmd.items).await {
+            // A flash sale answers thousands of these: one gate read and one key read instead
+            // of claiming and releasing the key. A key already used may be a retry of an order
+            // that succeeded, so it still goes the normal way (and is replayed).
+            if !self
+                .idempotency
+                .is_live(&scope, key, self.clock.now())
+                .await?
+            {
+                return Err(ShopError::OutOfStock { sku_id });
+            }
+        }
         let outcome = self
             .idempotent(&scope, key, cmd, |done| {
                 self.place_new(user, cmd, Some(done))
             })
             .await?;
         self.placed_or_replayed(outcome).await
+    }
+
+    /// A SKU the gate already knows cannot cover the order, if any. Only a hint for shedding
+    /// load early: a gate that is down or does not know the SKU answers `None`, and the real
+    /// decision is always the reservation's.
+    async fn sold_out_at_gate(&self, items: &[OrderItem]) -> Option<SkuId> {
+        let wanted = normalise(items).ok()?;
+        let skus: Vec<SkuId> = wanted.iter().map(|(s, _)| *s).collect();
+        let counts = self.gate.available(&skus).await.ok()?;
+        wanted.iter().find_map(|(sku, q)| {
+            counts
+                .iter()
+                .find(|(s, _)| s == sku)
+                .and_then(|(_, n)| *n)
+                .filter(|n| *n < q.get())
+                .map(|_| *sku)
+        })
     }
 
     /// The order a replayed key created, as it is now.

@@ -92,6 +92,13 @@ impl Mocks {
         });
     }
 
+    /// The gate has no count for the SKUs yet: no early "sold out".
+    fn gate_unknown(&mut self) {
+        self.gate
+            .expect_available()
+            .returning(|skus| Ok(skus.iter().map(|s| (*s, None)).collect()));
+    }
+
     fn key_is_new(&mut self) {
         self.idempotency
             .expect_begin()
@@ -149,6 +156,7 @@ fn payment_for(order: &Order, status: PaymentStatus) -> Payment {
 #[test]
 fn an_order_is_priced_from_the_catalogue_and_held_by_the_gate() {
     let mut m = Mocks::default();
+    m.gate_unknown();
     m.shelf(true);
     m.key_is_new();
     m.gate
@@ -175,6 +183,7 @@ fn an_order_is_priced_from_the_catalogue_and_held_by_the_gate() {
 #[test]
 fn a_gate_that_says_sold_out_ends_it_before_the_database() {
     let mut m = Mocks::default();
+    m.gate_unknown();
     m.shelf(true);
     m.key_is_new();
     m.gate.expect_try_reserve().times(1).returning(|_, _| {
@@ -196,6 +205,7 @@ fn a_gate_that_says_sold_out_ends_it_before_the_database() {
 #[test]
 fn a_failed_insert_gives_the_gate_its_units_back() {
     let mut m = Mocks::default();
+    m.gate_unknown();
     m.shelf(true);
     m.key_is_new();
     m.gate
@@ -218,6 +228,7 @@ fn a_failed_insert_gives_the_gate_its_units_back() {
 #[test]
 fn the_database_refusing_stock_is_out_of_stock_and_releases_the_gate() {
     let mut m = Mocks::default();
+    m.gate_unknown();
     m.shelf(true);
     m.key_is_new();
     m.gate
@@ -237,6 +248,7 @@ fn the_database_refusing_stock_is_out_of_stock_and_releases_the_gate() {
 #[test]
 fn a_gate_that_is_down_lets_the_database_decide_alone() {
     let mut m = Mocks::default();
+    m.gate_unknown();
     m.shelf(true);
     m.key_is_new();
     m.gate
@@ -256,6 +268,7 @@ fn a_gate_that_is_down_lets_the_database_decide_alone() {
 #[test]
 fn an_empty_gate_is_loaded_from_the_database_and_asked_again() {
     let mut m = Mocks::default();
+    m.gate_unknown();
     m.shelf(true);
     m.key_is_new();
     let mut seq = mockall::Sequence::new();
@@ -293,6 +306,7 @@ fn an_empty_gate_is_loaded_from_the_database_and_asked_again() {
 #[test]
 fn an_off_sale_sku_is_refused_without_holding_anything() {
     let mut m = Mocks::default();
+    m.gate_unknown();
     m.shelf(false);
     m.key_is_new();
     m.gate.expect_try_reserve().never();
@@ -309,6 +323,8 @@ fn a_key_in_use_or_reused_never_reaches_the_catalogue() {
         (IdemBegin::Mismatch, "KeyReused"),
     ] {
         let mut m = Mocks::default();
+        m.gate_unknown();
+        m.gate_unknown();
         m.idempotency
             .expect_begin()
             .times(1)
@@ -323,6 +339,7 @@ fn a_key_in_use_or_reused_never_reaches_the_catalogue() {
 #[test]
 fn a_replayed_key_returns_the_order_it_made() {
     let mut m = Mocks::default();
+    m.gate_unknown();
     let order = sample_order(5990);
     let id = order.id.get();
     m.idempotency
@@ -338,6 +355,71 @@ fn a_replayed_key_returns_the_order_it_made() {
     let placed = block(m.shop().place_order(user(), &cmd(1), &key())).unwrap();
     assert!(placed.replayed);
     assert_eq!(placed.order.id, order.id);
+}
+
+#[test]
+fn a_sold_out_gate_answers_without_writing_anything() {
+    let mut m = Mocks::default();
+    m.gate
+        .expect_available()
+        .times(1)
+        .returning(|skus| Ok(skus.iter().map(|s| (*s, Some(0))).collect()));
+    m.idempotency
+        .expect_is_live()
+        .times(1)
+        .returning(|_, _, _| Ok(false));
+    // No key claimed or released, no catalogue, no reservation, no insert.
+    m.idempotency.expect_begin().never();
+    m.idempotency.expect_release().never();
+    m.catalogue.expect_skus_for_sale().never();
+    m.gate.expect_try_reserve().never();
+    m.orders.expect_create().never();
+    let err = block(m.shop().place_order(user(), &cmd(1), &key())).unwrap_err();
+    assert!(matches!(err, ShopError::OutOfStock { .. }), "{err:?}");
+}
+
+#[test]
+fn a_used_key_is_replayed_even_when_the_gate_is_sold_out() {
+    let mut m = Mocks::default();
+    m.gate
+        .expect_available()
+        .returning(|skus| Ok(skus.iter().map(|s| (*s, Some(0))).collect()));
+    m.idempotency
+        .expect_is_live()
+        .times(1)
+        .returning(|_, _, _| Ok(true));
+    let order = sample_order(5990);
+    let id = order.id.get();
+    m.idempotency
+        .expect_begin()
+        .times(1)
+        .returning(move |_| Ok(IdemBegin::Replay { resource_id: id }));
+    let stored = order.clone();
+    m.orders
+        .expect_get()
+        .returning(move |_| Ok(Some(stored.clone())));
+    let placed = block(m.shop().place_order(user(), &cmd(1), &key())).unwrap();
+    assert!(placed.replayed, "the order the key made, not 'sold out'");
+}
+
+#[test]
+fn enough_at_the_gate_goes_the_normal_way() {
+    let mut m = Mocks::default();
+    m.gate
+        .expect_available()
+        .returning(|skus| Ok(skus.iter().map(|s| (*s, Some(2))).collect()));
+    m.idempotency.expect_is_live().never();
+    m.shelf(true);
+    m.key_is_new();
+    m.gate
+        .expect_try_reserve()
+        .times(1)
+        .returning(|_, _| Ok(GateDecision::Reserved));
+    m.orders
+        .expect_create()
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    block(m.shop().place_order(user(), &cmd(2), &key())).unwrap();
 }
 
 // ---------- cancel: close at WeChat first ----------
