@@ -6,6 +6,7 @@
 #   scripts/drills.sh worker     the worker killed in the middle of expire-unpaid, then rerun
 #   scripts/drills.sh callback   the callback endpoint down while WeChat (sandbox) pays; retries
 #   scripts/drills.sh all
+#   scripts/drills.sh callback sqlite   the callback drill on the embedded default (SQLite)
 #
 # Each drill prints PASS or FAIL with its figures; docs/benchmarks.md records them.
 # The redis and mysql drills stop the local services: do not run them while tests run.
@@ -23,14 +24,31 @@ work=$(mktemp -d /tmp/shop-drill.XXXXXX)
 trap 'kill $api_pid 2>/dev/null; rm -rf "$work"' EXIT
 failures=0
 
+backend=${2:-mysql}
+
 fresh_db() {
-    mysql -uroot -h127.0.0.1 -e "DROP DATABASE IF EXISTS $db; CREATE DATABASE $db CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-    export SHOP_DATABASE_URL="mysql://root@127.0.0.1:3306/$db"
-    export SHOP_REDIS_URL=redis://127.0.0.1:6379
-    export SHOP_REDIS_PREFIX="drill-$(date +%s%N)"
+    if [ "$backend" = sqlite ]; then
+        rm -f "$work/drill.db"*
+        export SHOP_DATABASE_URL="sqlite://$work/drill.db"
+        unset SHOP_REDIS_URL SHOP_REDIS_PREFIX
+    else
+        mysql -uroot -h127.0.0.1 -e "DROP DATABASE IF EXISTS $db; CREATE DATABASE $db CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+        export SHOP_DATABASE_URL="mysql://root@127.0.0.1:3306/$db"
+        export SHOP_REDIS_URL=redis://127.0.0.1:6379
+        export SHOP_REDIS_PREFIX="drill-$(date +%s%N)"
+    fi
     export SHOP_ADMIN_PASSWORD=$password SHOP_MEDIA_DIR="$work/media"
     export SHOP_RATE_LIMIT_LOGIN=1000000 SHOP_RATE_LIMIT_ORDERS=1000000
     export SHOP_LOG_FORMAT=json RUST_LOG=warn SHOP_SEED_DEMO=true
+}
+
+# One number from the drill's database, whichever backend (table names unqualified).
+scalar() {
+    if [ "$backend" = sqlite ]; then
+        sqlite3 "$work/drill.db" "$1"
+    else
+        mysql -uroot -h127.0.0.1 -N -D "$db" -e "$1"
+    fi
 }
 
 start_api() {
@@ -185,7 +203,7 @@ drill_worker() {
 }
 
 drill_callback() {
-    echo "== drill: the callback endpoint is down when WeChat (sandbox) pays"
+    echo "== drill: the callback endpoint is down when WeChat (sandbox) pays ($backend)"
     fresh_db
     # A standalone sandbox on 8096 with a tenth of WeChat's pauses (15 s → 1.5 s, 30 s → 3 s …).
     SHOP_SANDBOX_TIME_SCALE=0.1 SHOP_SANDBOX_LISTEN=127.0.0.1:18096 \
@@ -219,14 +237,14 @@ drill_callback() {
     done
     local deliveries paid_events
     deliveries=$(curl -s "http://127.0.0.1:18096/control/deliveries?key=$no" | python3 -c 'import sys,json;d=json.load(sys.stdin);print(" ".join(str(x["status"]) for x in d))')
-    paid_events=$(mysql -uroot -h127.0.0.1 -N -e "SELECT COUNT(*) FROM $db.outbox_events WHERE event_type='Order.Paid' AND aggregate_id='order:$order'")
+    paid_events=$(scalar "SELECT COUNT(*) FROM outbox_events WHERE event_type='Order.Paid' AND aggregate_id='order:$order'")
     echo "   delivery attempts (status, 0 = unreachable): $deliveries"
     echo "   order $status, Order.Paid events: $paid_events"
     stop_api
     kill $sb 2>/dev/null
     unset SHOP_WECHAT_BASE_URL SHOP_PUBLIC_URL
     [ "$status" = PAID ] && [ "$paid_events" = 1 ]
-    verdict $? "callback endpoint down: WeChat's retries paid the order exactly once"
+    verdict $? "callback endpoint down ($backend): WeChat's retries paid the order exactly once"
 }
 
 case ${1:-all} in
