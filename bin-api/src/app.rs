@@ -104,6 +104,7 @@ impl Application {
             recon: rt.stores.recon.clone(),
             shelf: shelf.clone(),
             sessions: Default::default(),
+            operations: rt.operations.clone(),
         }));
 
         // Without Redis the stock gate lives in this process, so the jobs that release stock

@@ -26,6 +26,8 @@ pub struct Inner {
     /// What shoppers browse, kept for `SHOP_CATALOGUE_CACHE_MS`.
     pub shelf: Arc<crate::shelf::Shelf>,
     pub sessions: crate::auth::SessionCache,
+    /// Reconciliation on demand (the worker runs it daily).
+    pub operations: Arc<shop_core::usecases::Operations>,
 }
 
 /// Cheap to clone; handed to every API object and to the auth checkers as request data.

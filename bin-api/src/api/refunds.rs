@@ -550,6 +550,27 @@ impl AdminMoneyApi {
         Ok(Json(list.iter().map(ReconOut::from).collect()))
     }
 
+    /// Reconciles a day now (`YYYY-MM-DD`, China time): downloads WeChat's trade bill, checks
+    /// its SHA-1, compares it with the shop's payments and refunds and replaces that day's
+    /// report. The worker does this every morning for the day before; this is for re-checking
+    /// after a fix. Finance or admin.
+    #[oai(
+        path = "/reconciliation/:date/run",
+        method = "post",
+        tag = "ApiTags::AdminReports"
+    )]
+    async fn run_reconciliation(
+        &self,
+        state: Data<&AppState>,
+        auth: OperatorAuth,
+        date: Path<String>,
+    ) -> ApiResult<Json<ReconOut>> {
+        auth.allowed(Permission::ViewReports)?;
+        let date = BizDate::parse(&date.0).map_err(|e| ApiError::from(e.at("date")))?;
+        let r = state.operations.reconcile_day(date).await?;
+        Ok(Json(ReconOut::from(&r)))
+    }
+
     /// One day's reconciliation (`YYYY-MM-DD`, China time).
     #[oai(
         path = "/reconciliation/:date",

@@ -205,6 +205,31 @@ async fn pay_and_refund_end_to_end(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::OK, "{audit}");
     assert_eq!(audit["total"], 1, "{audit}");
+    // Today's bill from the sandbox agrees with the shop: the payment and the refund, no difference.
+    let day = today_in_china().to_string();
+    let (s, recon) = app
+        .post(
+            &format!("/api/v1/admin/reconciliation/{day}/run"),
+            Some(&admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{recon}");
+    assert_eq!(recon["clean"], true, "{recon}");
+    assert_eq!(
+        (
+            recon["bill_settled_fen"].as_i64(),
+            recon["local_paid_fen"].as_i64(),
+            recon["bill_refund_fen"].as_i64(),
+            recon["local_refund_fen"].as_i64()
+        ),
+        (Some(11980), Some(11980), Some(11980), Some(11980)),
+        "{recon}"
+    );
+    let (s, stored) = app
+        .get(&format!("/api/v1/admin/reconciliation/{day}"), Some(&admin))
+        .await;
+    assert_eq!((s, &stored["date"]), (StatusCode::OK, &recon["date"]));
     assert!(
         app.metric("shop_payment_callback_duration_seconds_count{kind=\"payment\"}")
             .await
@@ -950,4 +975,13 @@ async fn the_sandbox_faults_never_pay_wrongly(app: TestApp) {
             .await,
         3.0
     );
+}
+
+/// Today in China (UTC+8), as `YYYY-MM-DD`, from the system clock the server also uses.
+fn today_in_china() -> shop_core::time::BizDate {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    shop_core::time::Timestamp::from_millis(ms).cn_date()
 }
