@@ -135,6 +135,12 @@ async fn catalogue_management(app: TestApp) {
     );
 
     let (product, sku) = app.product(&admin, 12_900, 10).await;
+    // The stock gate knows a new SKU at once (no cold start for the first buyers).
+    let sku_id = shop_core::ids::SkuId::new(sku).unwrap();
+    assert_eq!(
+        app.state.shop.gate.available(&[sku_id]).await.unwrap(),
+        vec![(sku_id, Some(10))]
+    );
     // A picture, uploaded like the console does, is served to shoppers.
     let png = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -162,7 +162,18 @@ impl Backoffice {
             after,
         );
         self.shop.catalogue.create_product(&product, &audit).await?;
+        self.warm_gate(product.skus.iter()).await;
         Ok(product)
+    }
+
+    /// Gives the stock gate the counts of new SKUs at once, so the first buyers of a product
+    /// put on sale for a flash sale do not all miss the gate together. Best effort: a gate
+    /// that cannot be reached loads itself from the database on the first order.
+    async fn warm_gate(&self, skus: impl Iterator<Item = &Sku>) {
+        let levels: Vec<(SkuId, i64)> = skus.map(|s| (s.id, s.stock.available())).collect();
+        if let Err(e) = self.shop.gate.load(&levels, false).await {
+            tracing::warn!(error = %e, "stock gate not warmed; it loads on the first order");
+        }
     }
 
     pub async fn update_product(
@@ -245,6 +256,7 @@ impl Backoffice {
             after,
         );
         self.shop.catalogue.save_sku(&sku, &audit).await?;
+        self.warm_gate(std::iter::once(&sku)).await;
         Ok(sku)
     }
 
