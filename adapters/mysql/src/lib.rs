@@ -40,7 +40,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
 pub async fn open(url: &str, max_connections: u32) -> Result<SqlStore, SetupError> {
     let options = MySqlConnectOptions::from_str(url)
         .map_err(|e| SetupError::Connect(e.to_string()))?
-        .charset("utf8mb4");
+        .charset("utf8mb4")
+        // Batched statements (see shop_sql's stores/batch.rs) come in one text per batch size:
+        // keep them all prepared. 200 per connection stays under MariaDB's default
+        // max_prepared_stmt_count (16,382) up to 80 connections.
+        .statement_cache_capacity(200);
     let pool = MySqlPoolOptions::new()
         .max_connections(max_connections.max(1))
         .acquire_timeout(Duration::from_secs(5))

@@ -1,3 +1,4 @@
+use super::batch::WriterGone;
 use super::rows::{self, COVER_SUBQUERY, SKU_COLS};
 use super::tx::{append_audit, in_list};
 use super::{DbResultExt, SqlStore};
@@ -7,7 +8,9 @@ use shop_core::audit::AuditEntry;
 use shop_core::catalogue::{Product, ProductImage, ProductStatus, ProductSummary, Sku, SkuForSale};
 use shop_core::ids::{ImageId, ProductId, SkuId};
 use shop_core::inventory::Stock;
-use shop_core::ports::{CatalogueError, CatalogueStore, Page, Paged, ProductQuery, StockChange};
+use shop_core::ports::{
+    CatalogueError, CatalogueStore, Page, Paged, ProductQuery, StockChange, StoreError,
+};
 use shop_sql::like_contains;
 use sqlx::Row as _;
 
@@ -135,20 +138,13 @@ impl CatalogueStore for SqlStore {
         if ids.is_empty() {
             return Ok(vec![]);
         }
-        let sql = format!(
-            "SELECT s.id, s.product_id, p.title, s.spec, s.price_fen, s.enabled, p.status, {COVER_SUBQUERY} AS cover_url \
-             FROM skus s JOIN products p ON p.id = s.product_id WHERE s.id IN ({})",
-            in_list(ids.len())
-        );
-        let mut q = sqlx::query(&sql);
-        for id in ids {
-            q = q.bind(id.get());
-        }
-        let rows = q.fetch_all(&self.read).await.db()?;
-        Ok(rows
-            .iter()
-            .map(rows::sku_for_sale)
-            .collect::<Result<_, _>>()?)
+        self.batches
+            .skus
+            .submit(&self.read, ids.to_vec())
+            .await
+            .unwrap_or_else(|WriterGone| {
+                Err(StoreError::Unavailable("the catalogue reader has stopped".into()).into())
+            })
     }
 
     async fn create_product(&self, p: &Product, audit: &AuditEntry) -> Result<(), CatalogueError> {

@@ -1,3 +1,4 @@
+use super::batch::WriterGone;
 use super::rows::{self, ADDRESS_COLS, OPERATOR_COLS, USER_COLS};
 use super::tx::{append_audit, in_list, Conn};
 use super::{DbResultExt, SqlStore};
@@ -90,15 +91,16 @@ impl UserStore for SqlStore {
         token_hash: &str,
         now: Timestamp,
     ) -> Result<Option<Session>, UserError> {
-        let row = sqlx::query(
-            "SELECT token_hash, user_id, wx_session_key, created_at, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?",
-        )
-        .bind(token_hash)
-        .bind(now.millis())
-        .fetch_optional(&self.read)
-        .await
-        .db()?;
-        Ok(row.as_ref().map(rows::session).transpose()?)
+        Ok(self
+            .batches
+            .sessions
+            .submit(&self.read, (token_hash.to_string(), now))
+            .await
+            .unwrap_or_else(|WriterGone| {
+                Err(StoreError::Unavailable(
+                    "the session reader has stopped".into(),
+                ))
+            })?)
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), UserError> {
@@ -338,15 +340,13 @@ impl AddressStore for SqlStore {
     }
 
     async fn get(&self, user: UserId, id: AddressId) -> Result<Option<Address>, AddressError> {
-        let row = sqlx::query(&format!(
-            "SELECT {ADDRESS_COLS} FROM addresses WHERE id = ? AND user_id = ?"
-        ))
-        .bind(id.get())
-        .bind(user.get())
-        .fetch_optional(&self.read)
-        .await
-        .db()?;
-        Ok(row.as_ref().map(rows::address).transpose()?)
+        self.batches
+            .addresses
+            .submit(&self.read, (user, id))
+            .await
+            .unwrap_or_else(|WriterGone| {
+                Err(StoreError::Unavailable("the address reader has stopped".into()).into())
+            })
     }
 
     async fn create(&self, a: &Address) -> Result<Address, AddressError> {

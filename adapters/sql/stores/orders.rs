@@ -1,6 +1,9 @@
+use super::batch::WriterGone;
+use super::placing::NewOrder;
 use super::rows::{self, Row, ORDER_COLS, ORDER_ITEM_COLS};
-use super::tx::{apply_order_change, complete_idempotency, in_list, insert_events};
+use super::tx::{apply_order_change, in_list};
 use super::{DbResultExt, SqlStore};
+use crate::Db;
 use async_trait::async_trait;
 use shop_core::events::OutboxEvent;
 use shop_core::idempotency::IdemCompletion;
@@ -9,7 +12,7 @@ use shop_core::order::{Order, OrderLine, OrderStatus};
 use shop_core::ports::*;
 use shop_core::text::OrderNo;
 use shop_core::time::Timestamp;
-use shop_sql::unique_violation;
+use sqlx::Pool;
 use sqlx::Row as _;
 
 impl SqlStore {
@@ -18,52 +21,12 @@ impl SqlStore {
         &self,
         order_rows: Vec<Row>,
     ) -> Result<Vec<Order>, StoreError> {
-        if order_rows.is_empty() {
-            return Ok(vec![]);
-        }
-        let ids: Vec<i64> = order_rows
-            .iter()
-            .map(|r| rows::get::<i64>(r, "id"))
-            .collect::<Result<_, _>>()?;
-        let sql = format!(
-            "SELECT {ORDER_ITEM_COLS} FROM order_items WHERE order_id IN ({}) ORDER BY order_id, line_no",
-            in_list(ids.len())
-        );
-        let mut q = sqlx::query(&sql);
-        for id in &ids {
-            q = q.bind(*id);
-        }
-        let line_rows = q.fetch_all(&self.read).await.db()?;
-        let mut lines: Vec<(OrderId, OrderLine)> = line_rows
-            .iter()
-            .map(rows::order_line)
-            .collect::<Result<_, _>>()?;
-        order_rows
-            .iter()
-            .zip(ids)
-            .map(|(row, id)| {
-                let mine: Vec<OrderLine> = lines
-                    .iter()
-                    .filter(|(o, _)| o.get() == id)
-                    .map(|(_, l)| l.clone())
-                    .collect();
-                lines.retain(|(o, _)| o.get() != id);
-                rows::order(row, mine)
-            })
-            .collect()
+        assemble(&self.read, order_rows).await
     }
 
-    async fn one_order(
-        &self,
-        where_sql: &str,
-        bind: OrderKey<'_>,
-    ) -> Result<Option<Order>, OrderStoreError> {
-        let sql = format!("SELECT {ORDER_COLS} FROM orders WHERE {where_sql}");
-        let q = sqlx::query(&sql);
-        let q = match bind {
-            OrderKey::Id(id) => q.bind(id),
-            OrderKey::No(no) => q.bind(no),
-        };
+    async fn order_by_id(&self, id: i64) -> Result<Option<Order>, OrderStoreError> {
+        let sql = format!("SELECT {ORDER_COLS} FROM orders WHERE id = ?");
+        let q = sqlx::query(&sql).bind(id);
         let Some(row) = q.fetch_optional(&self.read).await.db()? else {
             return Ok(None);
         };
@@ -101,11 +64,6 @@ impl SqlStore {
     }
 }
 
-enum OrderKey<'a> {
-    Id(i64),
-    No(&'a str),
-}
-
 /// A bind value of a dynamically built query.
 pub(crate) enum Bind {
     Int(i64),
@@ -131,93 +89,35 @@ impl OrderStore for SqlStore {
         events: &[OutboxEvent],
         idem: Option<IdemCompletion>,
     ) -> Result<(), OrderStoreError> {
-        let mut tx = self.write.begin().await.db()?;
-        let at = o.created_at.millis();
-        // The database is the authority on stock: one conditional update per SKU, in SKU order
-        // so that concurrent multi-SKU orders lock rows in the same order and cannot deadlock.
-        for (sku, q) in o.quantities() {
-            let done = sqlx::query(
-                "UPDATE inventory SET reserved = reserved + ?, updated_at = ? WHERE sku_id = ? AND on_hand - reserved >= ?",
-            )
-            .bind(q)
-            .bind(at)
-            .bind(sku.get())
-            .bind(q)
-            .execute(&mut *tx)
+        let job = NewOrder {
+            order: o.clone(),
+            events: events.to_vec(),
+            idem,
+        };
+        self.batches
+            .orders
+            .submit(&self.write, job)
             .await
-            .db()?;
-            if done.rows_affected() != 1 {
-                return Err(OrderStoreError::OutOfStock { sku_id: sku });
-            }
-        }
-        let a = &o.address;
-        let inserted = sqlx::query(
-            "INSERT INTO orders (id, order_no, user_id, status, items_total_fen, shipping_fee_fen, payable_fen, paid_fen, \
-             refunded_fen, refund_pending_fen, receiver, phone, province, city, district, detail, remark, created_at, \
-             expires_at, late_payment, updated_at, version) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(o.id.get())
-        .bind(o.order_no.as_str())
-        .bind(o.user_id.get())
-        .bind(o.status.as_str())
-        .bind(o.items_total.get())
-        .bind(o.shipping_fee.get())
-        .bind(o.payable.get())
-        .bind(o.paid.get())
-        .bind(o.refunded.get())
-        .bind(o.refund_pending.get())
-        .bind(a.receiver.as_str())
-        .bind(a.phone.as_str())
-        .bind(a.province.as_str())
-        .bind(a.city.as_str())
-        .bind(a.district.as_str())
-        .bind(a.detail.as_str())
-        .bind(o.remark.as_str())
-        .bind(at)
-        .bind(o.expires_at.millis())
-        .bind(o.late_payment)
-        .bind(o.updated_at.millis())
-        .bind(o.version)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            Err(e) if unique_violation(&e).is_some() => return Err(OrderStoreError::Duplicate),
-            Err(e) => return Err(shop_sql::db_err(e).into()),
-        }
-        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; o.lines.len()].join(", ");
-        let sql = format!("INSERT INTO order_items ({ORDER_ITEM_COLS}) VALUES {values}");
-        let mut q = sqlx::query(&sql);
-        for (n, l) in o.lines.iter().enumerate() {
-            q = q
-                .bind(o.id.get())
-                .bind(n as i64 + 1)
-                .bind(l.sku_id.get())
-                .bind(l.product_id.get())
-                .bind(l.title.as_str())
-                .bind(l.spec.as_str())
-                .bind(l.unit_price.get())
-                .bind(l.quantity.get())
-                .bind(l.line_total.get())
-                .bind(l.cover_url.as_deref());
-        }
-        q.execute(&mut *tx).await.db()?;
-        insert_events(&mut tx, events).await?;
-        if let Some(idem) = &idem {
-            complete_idempotency(&mut tx, idem, o.created_at).await?;
-        }
-        tx.commit().await.db()?;
-        Ok(())
+            .unwrap_or_else(|WriterGone| {
+                Err(StoreError::Unavailable("the order writer has stopped".into()).into())
+            })
     }
 
     async fn get(&self, id: OrderId) -> Result<Option<Order>, OrderStoreError> {
-        self.one_order("id = ?", OrderKey::Id(id.get())).await
+        self.order_by_id(id.get()).await
     }
 
     async fn get_by_no(&self, no: &OrderNo) -> Result<Option<Order>, OrderStoreError> {
-        self.one_order("order_no = ?", OrderKey::No(no.as_str()))
+        Ok(self
+            .batches
+            .orders_by_no
+            .submit(&self.read, no.clone())
             .await
+            .unwrap_or_else(|WriterGone| {
+                Err(StoreError::Unavailable(
+                    "the order reader has stopped".into(),
+                ))
+            })?)
     }
 
     async fn list_for_user(
@@ -374,6 +274,46 @@ fn ids_of(rows: Vec<Row>) -> Result<Vec<OrderId>, OrderStoreError> {
         .map(|r| {
             let id: i64 = rows::get(r, "id")?;
             OrderId::new(id).map_err(|e| StoreError::Corrupt(e.to_string()).into())
+        })
+        .collect()
+}
+
+/// Loads the lines of the given orders and assembles them, keeping the rows' order.
+pub(crate) async fn assemble(
+    pool: &Pool<Db>,
+    order_rows: Vec<Row>,
+) -> Result<Vec<Order>, StoreError> {
+    if order_rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids: Vec<i64> = order_rows
+        .iter()
+        .map(|r| rows::get::<i64>(r, "id"))
+        .collect::<Result<_, _>>()?;
+    let sql = format!(
+        "SELECT {ORDER_ITEM_COLS} FROM order_items WHERE order_id IN ({}) ORDER BY order_id, line_no",
+        in_list(ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in &ids {
+        q = q.bind(*id);
+    }
+    let line_rows = q.fetch_all(pool).await.db()?;
+    let mut lines: Vec<(OrderId, OrderLine)> = line_rows
+        .iter()
+        .map(rows::order_line)
+        .collect::<Result<_, _>>()?;
+    order_rows
+        .iter()
+        .zip(ids)
+        .map(|(row, id)| {
+            let mine: Vec<OrderLine> = lines
+                .iter()
+                .filter(|(o, _)| o.get() == id)
+                .map(|(_, l)| l.clone())
+                .collect();
+            lines.retain(|(o, _)| o.get() != id);
+            rows::order(row, mine)
         })
         .collect()
 }

@@ -1,9 +1,11 @@
+use super::batch::WriterGone;
 use super::rows::{self, PAYMENT_COLS, REFUND_COLS};
 use super::tx::{
     append_audit, apply_order_change, complete_idempotency, hold_refund, insert_events,
     release_refund, Conn,
 };
 use super::{DbResultExt, SqlStore};
+use crate::Db;
 use async_trait::async_trait;
 use shop_core::events::OutboxEvent;
 use shop_core::idempotency::IdemCompletion;
@@ -16,6 +18,7 @@ use shop_core::refund::{Refund, RefundEffect, RefundStatus};
 use shop_core::text::{OrderNo, RefundNo};
 use shop_core::time::Timestamp;
 use shop_sql::unique_violation;
+use sqlx::Pool;
 use sqlx::Row as _;
 
 async fn write_payment(
@@ -110,14 +113,16 @@ fn order_error(e: OrderStoreError) -> PaymentStoreError {
 #[async_trait]
 impl PaymentStore for SqlStore {
     async fn get_by_order(&self, order: OrderId) -> Result<Option<Payment>, PaymentStoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {PAYMENT_COLS} FROM payments WHERE order_id = ?"
-        ))
-        .bind(order.get())
-        .fetch_optional(&self.read)
-        .await
-        .db()?;
-        Ok(row.as_ref().map(rows::payment).transpose()?)
+        Ok(self
+            .batches
+            .payments_by_order
+            .submit(&self.read, order)
+            .await
+            .unwrap_or_else(|WriterGone| {
+                Err(StoreError::Unavailable(
+                    "the payment reader has stopped".into(),
+                ))
+            })?)
     }
 
     async fn get_by_out_trade_no(
@@ -142,41 +147,13 @@ impl PaymentStore for SqlStore {
     }
 
     async fn record_success(&self, s: &PaymentSuccess) -> Result<(), PaymentStoreError> {
-        let mut tx = self.write.begin().await.db()?;
-        let r = &s.receipt;
-        // The inbox insert goes first: a repeat stops here, before anything else is touched.
-        let inbox = sqlx::query(
-            "INSERT INTO payment_notifications (transaction_id, out_trade_no, amount_fen, source, notification_id, received_at, payload) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(r.transaction_id.as_str())
-        .bind(r.out_trade_no.as_str())
-        .bind(r.amount.get())
-        .bind(r.source.as_str())
-        .bind(r.notification_id.as_deref())
-        .bind(r.received_at.millis())
-        .bind(r.payload.as_str())
-        .execute(&mut *tx)
-        .await;
-        match inbox {
-            Ok(_) => {}
-            Err(e) if unique_violation(&e).is_some() => {
-                return Err(PaymentStoreError::AlreadyRecorded)
-            }
-            Err(e) => return Err(shop_sql::db_err(e).into()),
-        }
-        write_payment(&mut tx, &s.payment, s.payment_is_new).await?;
-        if let Some(change) = &s.order_change {
-            apply_order_change(&mut tx, change)
-                .await
-                .map_err(order_error)?;
-        }
-        if let Some(refund) = &s.refund {
-            insert_refund(&mut tx, refund).await?;
-        }
-        insert_events(&mut tx, &s.events).await?;
-        tx.commit().await.db()?;
-        Ok(())
+        self.batches
+            .settles
+            .submit(&self.write, s.clone())
+            .await
+            .unwrap_or_else(|WriterGone| {
+                Err(StoreError::Unavailable("the payment writer has stopped".into()).into())
+            })
     }
 
     async fn pending_before(
@@ -496,4 +473,44 @@ impl RefundStore for SqlStore {
         .db()?;
         Ok(rows.iter().map(rows::refund).collect::<Result<_, _>>()?)
     }
+}
+
+/// One confirmed payment in its own transaction (the batch writer's fallback and odd cases).
+pub(crate) async fn settle_one(
+    pool: &Pool<Db>,
+    s: &PaymentSuccess,
+) -> Result<(), PaymentStoreError> {
+    let mut tx = pool.begin().await.db()?;
+    let r = &s.receipt;
+    // The inbox insert goes first: a repeat stops here, before anything else is touched.
+    let inbox = sqlx::query(
+        "INSERT INTO payment_notifications (transaction_id, out_trade_no, amount_fen, source, notification_id, received_at, payload) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(r.transaction_id.as_str())
+    .bind(r.out_trade_no.as_str())
+    .bind(r.amount.get())
+    .bind(r.source.as_str())
+    .bind(r.notification_id.as_deref())
+    .bind(r.received_at.millis())
+    .bind(r.payload.as_str())
+    .execute(&mut *tx)
+    .await;
+    match inbox {
+        Ok(_) => {}
+        Err(e) if unique_violation(&e).is_some() => return Err(PaymentStoreError::AlreadyRecorded),
+        Err(e) => return Err(shop_sql::db_err(e).into()),
+    }
+    write_payment(&mut tx, &s.payment, s.payment_is_new).await?;
+    if let Some(change) = &s.order_change {
+        apply_order_change(&mut tx, change)
+            .await
+            .map_err(order_error)?;
+    }
+    if let Some(refund) = &s.refund {
+        insert_refund(&mut tx, refund).await?;
+    }
+    insert_events(&mut tx, &s.events).await?;
+    tx.commit().await.db()?;
+    Ok(())
 }

@@ -1,6 +1,9 @@
+use super::batch::{Batched, WriterGone};
+use super::lookups::KeyRef;
 use super::rows::{self, AUDIT_COLS, EVENT_COLS};
 use super::tx::{append_audit, in_list};
 use super::{DbResultExt, SqlStore};
+use crate::Db;
 use async_trait::async_trait;
 use shop_core::audit::{AuditEntry, AuditRecord};
 use shop_core::events::OutboxEvent;
@@ -10,76 +13,19 @@ use shop_core::ports::*;
 use shop_core::text::IdempotencyKey;
 use shop_core::time::{Span, Timestamp};
 use shop_sql::unique_violation;
+use sqlx::Pool;
 use sqlx::Row as _;
 
 #[async_trait]
 impl IdempotencyStore for SqlStore {
     async fn begin(&self, claim: &IdemClaim) -> Result<IdemBegin, IdempotencyError> {
-        let now = claim.now;
-        let lease = now.plus(IN_PROGRESS_LEASE).millis();
-        for _ in 0..3 {
-            let inserted = sqlx::query(
-                "INSERT INTO idempotency_keys (scope, idem_key, fingerprint, resource_id, created_at, locked_until) \
-                 VALUES (?, ?, ?, NULL, ?, ?)",
-            )
-            .bind(claim.scope.as_str())
-            .bind(claim.key.as_str())
-            .bind(claim.fingerprint.as_str())
-            .bind(now.millis())
-            .bind(lease)
-            .execute(&self.write)
-            .await;
-            match inserted {
-                Ok(_) => return Ok(IdemBegin::Started),
-                Err(e) if unique_violation(&e).is_some() => {}
-                Err(e) => return Err(shop_sql::db_err(e).into()),
-            }
-            let row = sqlx::query(
-                "SELECT fingerprint, resource_id, created_at, locked_until FROM idempotency_keys WHERE scope = ? AND idem_key = ?",
-            )
-            .bind(claim.scope.as_str())
-            .bind(claim.key.as_str())
-            .fetch_optional(&self.write)
+        self.batches
+            .claims
+            .submit(&self.write, claim.clone())
             .await
-            .db()?;
-            let Some(row) = row else { continue };
-            let fingerprint = rows::string(&row, "fingerprint")?;
-            let resource_id: Option<i64> = row.try_get("resource_id").db()?;
-            let created_at: i64 = row.try_get("created_at").db()?;
-            let locked_until: i64 = row.try_get("locked_until").db()?;
-            let expired = Timestamp::from_millis(created_at).plus(KEY_TTL) <= now;
-            let abandoned = resource_id.is_none() && locked_until <= now.millis();
-            if !expired {
-                if fingerprint != claim.fingerprint {
-                    return Ok(IdemBegin::Mismatch);
-                }
-                if let Some(resource_id) = resource_id {
-                    return Ok(IdemBegin::Replay { resource_id });
-                }
-                if !abandoned {
-                    return Ok(IdemBegin::InProgress);
-                }
-            }
-            // Expired or abandoned: take the key over, unless someone else just did.
-            let taken = sqlx::query(
-                "UPDATE idempotency_keys SET fingerprint = ?, resource_id = NULL, created_at = ?, locked_until = ? \
-                 WHERE scope = ? AND idem_key = ? AND created_at = ? AND locked_until = ?",
-            )
-            .bind(claim.fingerprint.as_str())
-            .bind(now.millis())
-            .bind(lease)
-            .bind(claim.scope.as_str())
-            .bind(claim.key.as_str())
-            .bind(created_at)
-            .bind(locked_until)
-            .execute(&self.write)
-            .await
-            .db()?;
-            if taken.rows_affected() == 1 {
-                return Ok(IdemBegin::Started);
-            }
-        }
-        Ok(IdemBegin::InProgress)
+            .unwrap_or_else(|WriterGone| {
+                Err(StoreError::Unavailable("the idempotency writer has stopped".into()).into())
+            })
     }
 
     async fn is_live(
@@ -88,26 +34,27 @@ impl IdempotencyStore for SqlStore {
         key: &IdempotencyKey,
         now: Timestamp,
     ) -> Result<bool, IdempotencyError> {
-        let created: Option<i64> = sqlx::query_scalar(
-            "SELECT created_at FROM idempotency_keys WHERE scope = ? AND idem_key = ?",
-        )
-        .bind(scope)
-        .bind(key.as_str())
-        .fetch_optional(&self.read)
-        .await
-        .db()?;
+        let created = self
+            .batches
+            .keys
+            .submit(&self.read, (scope.to_string(), key.as_str().to_string()))
+            .await
+            .unwrap_or_else(|WriterGone| {
+                Err(StoreError::Unavailable("the key reader has stopped".into()))
+            })?;
         Ok(created.is_some_and(|c| Timestamp::from_millis(c).plus(KEY_TTL) > now))
     }
 
     async fn release(&self, scope: &str, key: &IdempotencyKey) -> Result<(), IdempotencyError> {
-        sqlx::query(
-            "DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND resource_id IS NULL",
-        )
-        .bind(scope)
-        .bind(key.as_str())
-        .execute(&self.write)
-        .await
-        .db()?;
+        self.batches
+            .releases
+            .submit(&self.write, (scope.to_string(), key.as_str().to_string()))
+            .await
+            .unwrap_or_else(|WriterGone| {
+                Err(StoreError::Unavailable(
+                    "the idempotency writer has stopped".into(),
+                ))
+            })?;
         Ok(())
     }
 
@@ -332,4 +279,125 @@ impl JobLeases for SqlStore {
             .map(rows::job_status)
             .collect::<Result<_, _>>()?)
     }
+}
+
+type Begun = Result<IdemBegin, IdempotencyError>;
+
+/// The claims writer's batch function (a [`super::batch::RunBatch`]): every new key in one
+/// multi-row insert and one commit. One key already present fails the whole statement (it is
+/// atomic on both databases), and then each claim runs alone to get its own answer.
+pub(crate) fn claim_batch(pool: Pool<Db>, claims: Vec<IdemClaim>) -> Batched<Begun> {
+    Box::pin(async move {
+        if claims.len() > 1 && insert_claims(&pool, &claims).await.is_ok() {
+            return claims.iter().map(|_| Ok(IdemBegin::Started)).collect();
+        }
+        let mut results = Vec::with_capacity(claims.len());
+        for claim in &claims {
+            results.push(begin_one(&pool, claim).await);
+        }
+        results
+    })
+}
+
+async fn insert_claims(pool: &Pool<Db>, claims: &[IdemClaim]) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO idempotency_keys (scope, idem_key, fingerprint, resource_id, created_at, locked_until) VALUES {}",
+        vec!["(?, ?, ?, NULL, ?, ?)"; claims.len()].join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for c in claims {
+        q = q
+            .bind(c.scope.as_str())
+            .bind(c.key.as_str())
+            .bind(c.fingerprint.as_str())
+            .bind(c.now.millis())
+            .bind(c.now.plus(IN_PROGRESS_LEASE).millis());
+    }
+    q.execute(pool).await?;
+    Ok(())
+}
+
+/// One claim: insert the key, or read it and decide (replay, mismatch, in progress, or take
+/// over an expired or abandoned one).
+async fn begin_one(pool: &Pool<Db>, claim: &IdemClaim) -> Begun {
+    let now = claim.now;
+    let lease = now.plus(IN_PROGRESS_LEASE).millis();
+    for _ in 0..3 {
+        let inserted = sqlx::query(
+                "INSERT INTO idempotency_keys (scope, idem_key, fingerprint, resource_id, created_at, locked_until) \
+                 VALUES (?, ?, ?, NULL, ?, ?)",
+            )
+            .bind(claim.scope.as_str())
+            .bind(claim.key.as_str())
+            .bind(claim.fingerprint.as_str())
+            .bind(now.millis())
+            .bind(lease)
+            .execute(pool)
+            .await;
+        match inserted {
+            Ok(_) => return Ok(IdemBegin::Started),
+            Err(e) if unique_violation(&e).is_some() => {}
+            Err(e) => return Err(shop_sql::db_err(e).into()),
+        }
+        let row = sqlx::query(
+                "SELECT fingerprint, resource_id, created_at, locked_until FROM idempotency_keys WHERE scope = ? AND idem_key = ?",
+            )
+            .bind(claim.scope.as_str())
+            .bind(claim.key.as_str())
+            .fetch_optional(pool)
+            .await
+            .db()?;
+        let Some(row) = row else { continue };
+        let fingerprint = rows::string(&row, "fingerprint")?;
+        let resource_id: Option<i64> = row.try_get("resource_id").db()?;
+        let created_at: i64 = row.try_get("created_at").db()?;
+        let locked_until: i64 = row.try_get("locked_until").db()?;
+        let expired = Timestamp::from_millis(created_at).plus(KEY_TTL) <= now;
+        let abandoned = resource_id.is_none() && locked_until <= now.millis();
+        if !expired {
+            if fingerprint != claim.fingerprint {
+                return Ok(IdemBegin::Mismatch);
+            }
+            if let Some(resource_id) = resource_id {
+                return Ok(IdemBegin::Replay { resource_id });
+            }
+            if !abandoned {
+                return Ok(IdemBegin::InProgress);
+            }
+        }
+        // Expired or abandoned: take the key over, unless someone else just did.
+        let taken = sqlx::query(
+                "UPDATE idempotency_keys SET fingerprint = ?, resource_id = NULL, created_at = ?, locked_until = ? \
+                 WHERE scope = ? AND idem_key = ? AND created_at = ? AND locked_until = ?",
+            )
+            .bind(claim.fingerprint.as_str())
+            .bind(now.millis())
+            .bind(lease)
+            .bind(claim.scope.as_str())
+            .bind(claim.key.as_str())
+            .bind(created_at)
+            .bind(locked_until)
+            .execute(pool)
+            .await
+            .db()?;
+        if taken.rows_affected() == 1 {
+            return Ok(IdemBegin::Started);
+        }
+    }
+    Ok(IdemBegin::InProgress)
+}
+
+/// The releases writer's batch function: frees every waiting request's unfinished claim in
+/// one statement (a flash sale refuses hundreds of buyers whose keys were claimed at once).
+pub(crate) fn release_batch(pool: Pool<Db>, keys: Vec<KeyRef>) -> Batched<Result<(), StoreError>> {
+    Box::pin(async move {
+        let which = vec!["(scope = ? AND idem_key = ?)"; keys.len()].join(" OR ");
+        let sql = format!("DELETE FROM idempotency_keys WHERE resource_id IS NULL AND ({which})");
+        let mut q = sqlx::query(&sql);
+        for (scope, key) in &keys {
+            q = q.bind(scope.as_str()).bind(key.as_str());
+        }
+        let done = q.execute(&pool).await.db().map(|_| ());
+        keys.iter().map(|_| done.clone()).collect()
+    })
 }

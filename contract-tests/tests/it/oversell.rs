@@ -181,3 +181,97 @@ async fn database_refusal_gives_the_gate_back(env: Env) {
         .unwrap();
     assert_eq!(placed.gate, GateUse::Reserved);
 }
+
+/// Orders placed together are written together (one transaction per batch, see the SQL
+/// store's `batch.rs`). With the gate down the database alone decides: 40 buyers of a
+/// plentiful SKU and 20 of a SKU with 5 units, all at once. Every plentiful order succeeds
+/// even when it shared a batch with a refused one, exactly 5 scarce orders succeed, and the
+/// rows, lines, events, keys and stock all agree.
+async fn orders_written_together_keep_their_own_answers(env: Env) {
+    let plenty = stocked_product(&env, 5000, 1000).await.skus[0].id;
+    let scarce = stocked_product(&env, 8000, 5).await.skus[0].id;
+    let mut buyers = Vec::new();
+    for i in 0..60 {
+        let (user, address) = shopper(&env).await;
+        buyers.push((i, user, address, if i % 3 == 0 { scarce } else { plenty }));
+    }
+    let env = Arc::new(env);
+    let tasks: Vec<_> = buyers
+        .into_iter()
+        .map(|(i, user, address, sku)| {
+            let env = env.clone();
+            tokio::spawn(async move {
+                let placed = env
+                    .shop
+                    .place_order(
+                        user,
+                        &order_cmd(address, &[(sku, 1)]),
+                        &key(&format!("together-{i:03}")),
+                    )
+                    .await;
+                (sku, placed)
+            })
+        })
+        .collect();
+    let (mut plenty_ok, mut scarce_ok, mut scarce_refused) = (0, 0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            (sku, Ok(_)) if sku == plenty => plenty_ok += 1,
+            (_, Ok(_)) => scarce_ok += 1,
+            (sku, Err(ShopError::OutOfStock { sku_id })) if sku == scarce => {
+                assert_eq!(sku_id, scarce);
+                scarce_refused += 1;
+            }
+            (sku, Err(e)) => panic!("order for {sku} failed: {e}"),
+        }
+    }
+    assert_eq!((plenty_ok, scarce_ok, scarce_refused), (40, 5, 15));
+    let levels = env
+        .stores()
+        .catalogue
+        .stock_levels(Some(vec![plenty, scarce]))
+        .await
+        .unwrap();
+    let reserved: Vec<i64> = levels.iter().map(|(_, s)| s.reserved()).collect();
+    assert_eq!(reserved, vec![40, 5]);
+    assert_eq!(env.db.scalar("SELECT COUNT(*) FROM orders").await, 45);
+    assert_eq!(env.db.scalar("SELECT COUNT(*) FROM order_items").await, 45);
+    assert_eq!(
+        env.db
+            .scalar("SELECT COUNT(*) FROM outbox_events WHERE event_type = 'Order.Created'")
+            .await,
+        45
+    );
+    assert_eq!(
+        env.db
+            .scalar("SELECT COUNT(*) FROM idempotency_keys WHERE resource_id IS NOT NULL")
+            .await,
+        45,
+        "every created order completed its key"
+    );
+    assert_eq!(
+        env.db
+            .scalar("SELECT COUNT(*) FROM idempotency_keys WHERE resource_id IS NULL")
+            .await,
+        0,
+        "every refused order released its key"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_orders_written_together_keep_their_own_answers() {
+    orders_written_together_keep_their_own_answers(Env::new(
+        TestDb::sqlite().await,
+        TestGate::redis_down(),
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mysql_orders_written_together_keep_their_own_answers() {
+    orders_written_together_keep_their_own_answers(Env::new(
+        TestDb::mysql().await,
+        TestGate::redis_down(),
+    ))
+    .await;
+}

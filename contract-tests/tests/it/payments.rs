@@ -21,6 +21,7 @@ db_contract!(
     paid_at_the_last_second_is_confirmed_not_cancelled,
     two_workers_expire_each_order_once,
     expiry_keeps_stock_when_wechat_is_down,
+    payments_confirmed_together_apply_once_each,
 );
 
 async fn pending_order(env: &Env, stock: i64, tag: &str) -> (Order, OpenId) {
@@ -385,4 +386,103 @@ async fn expiry_keeps_stock_when_wechat_is_down(env: Env) {
         "the lapsed claim is taken over"
     );
     assert_eq!(stock_of(&env, &order).await, (5, 0));
+}
+
+/// Payments confirmed at the same moment are written together (one transaction per batch, see
+/// the SQL store's `settling.rs`). Thirty orders on three SKUs, each reported once, then
+/// twice more, all at once: every order is paid exactly once, each SKU loses exactly the units
+/// its orders hold, and the inbox, payments and events agree.
+async fn payments_confirmed_together_apply_once_each(env: Env) {
+    let mut orders = Vec::new();
+    let skus: Vec<_> = {
+        let mut v = Vec::new();
+        for _ in 0..3 {
+            v.push(stocked_product(&env, 12900, 50).await.skus[0].id);
+        }
+        v
+    };
+    for i in 0..30 {
+        let (user, address) = shopper(&env).await;
+        let placed = env
+            .shop
+            .place_order(
+                user,
+                &order_cmd(address, &[(skus[i % 3], 1 + i as i64 % 2)]),
+                &key(&format!("together-pay-{i}")),
+            )
+            .await
+            .unwrap();
+        let openid = OpenId::parse(&format!("openid_{user}")).unwrap();
+        env.shop
+            .start_payment(user, &openid, placed.order.id)
+            .await
+            .unwrap();
+        orders.push(placed.order);
+    }
+    let reports: Vec<PaymentReport> = orders.iter().map(|o| report(&env, o)).collect();
+    let env = Arc::new(env);
+    // First every report once (batches of distinct payments), then twice more at once (each
+    // batch holds repeats of payments already recorded).
+    let mut tally = Vec::new();
+    for copies in [1, 2] {
+        let tasks: Vec<_> = (0..copies)
+            .flat_map(|_| reports.iter().cloned())
+            .map(|r| {
+                let env = env.clone();
+                tokio::spawn(async move { env.shop.confirm_payment(&r).await })
+            })
+            .collect();
+        let (mut paid, mut duplicates) = (0, 0);
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(Confirmed::Paid(_)) => paid += 1,
+                Ok(Confirmed::Duplicate) => duplicates += 1,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        tally.push((paid, duplicates));
+    }
+    assert_eq!(tally, vec![(30, 0), (0, 60)]);
+    for o in &orders {
+        let stored = env.stores().orders.get(o.id).await.unwrap().unwrap();
+        assert_eq!(stored.status, OrderStatus::Paid, "order {}", o.id);
+        assert_eq!(stored.paid, o.payable);
+        assert_eq!(events(&env, o, "Order.Paid").await, 1);
+    }
+    let levels = env
+        .stores()
+        .catalogue
+        .stock_levels(Some(skus.clone()))
+        .await
+        .unwrap();
+    for (sku, stock) in levels {
+        let sold: i64 = orders
+            .iter()
+            .filter(|o| o.lines[0].sku_id == sku)
+            .map(|o| o.lines[0].quantity.get())
+            .sum();
+        assert_eq!(
+            (stock.on_hand(), stock.reserved()),
+            (50 - sold, 0),
+            "SKU {sku}"
+        );
+    }
+    assert_eq!(
+        env.db
+            .scalar("SELECT COUNT(*) FROM payment_notifications")
+            .await,
+        30
+    );
+    assert_eq!(
+        env.db
+            .scalar("SELECT COUNT(*) FROM payments WHERE status = 'SUCCEEDED'")
+            .await,
+        30
+    );
+    assert_eq!(
+        env.db
+            .scalar("SELECT COUNT(*) FROM outbox_events WHERE event_type = 'Payment.Succeeded'")
+            .await,
+        30
+    );
 }
