@@ -105,6 +105,9 @@ impl RedisConn {
                     || e.is_io_error()
                     || e.is_timeout()
                 {
+                    if self.breaker.closed() {
+                        tracing::warn!(error = %e, "Redis call failed; calls stop for the breaker's cool-down");
+                    }
                     self.breaker.trip();
                 }
                 Err(e.to_string())

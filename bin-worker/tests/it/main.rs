@@ -44,6 +44,7 @@ worker_test!(
     outbox_relay_publishes_in_order_once,
     gate_check_repairs_only_stable_drift,
     expiry_speaks_to_the_real_sandbox,
+    expiry_drains_a_backlog_in_one_run,
 );
 
 fn events_file(env: &Env) -> std::path::PathBuf {
@@ -609,4 +610,52 @@ async fn expiry_speaks_to_the_real_sandbox(env: Env) {
     assert_eq!(stock(&env, &orders[0]).await, (4, 0));
     sandbox.shutdown();
     server.abort();
+}
+
+/// 450 unpaid orders fall due together (a flash sale's buyers who never paid): one run of the
+/// job takes batch after batch (200 each) until none is left, instead of one batch per tick.
+async fn expiry_drains_a_backlog_in_one_run(env: Env) {
+    let sku = stocked_product(&env, 1000, 1000).await.skus[0].id;
+    let (user, address) = shopper(&env).await;
+    let env = Arc::new(env);
+    let placed: Vec<_> = (0..450)
+        .map(|i| {
+            let env = env.clone();
+            tokio::spawn(async move {
+                env.shop
+                    .place_order(
+                        user,
+                        &order_cmd(address, &[(sku, 1)]),
+                        &key(&format!("backlog-{i:03}")),
+                    )
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for t in placed {
+        t.await.unwrap();
+    }
+    env.clock.advance(Span::minutes(31));
+    let out = worker(&env, "w1")
+        .tick(Job::ExpireUnpaid, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        Outcome::Done("examined 450, cancelled 450, paid instead 0, skipped 0".into())
+    );
+    assert_eq!(
+        env.db
+            .scalar("SELECT COUNT(*) FROM orders WHERE status = 'CANCELLED'")
+            .await,
+        450
+    );
+    assert_eq!(
+        env.db
+            .scalar("SELECT COUNT(*) FROM inventory WHERE reserved <> 0")
+            .await,
+        0,
+        "all stock released"
+    );
 }

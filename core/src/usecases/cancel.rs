@@ -11,9 +11,13 @@ use crate::ports::{
     CloseOutcome, GatewayError, OrderChange, OrderStoreError, PaymentSource, TradeState,
 };
 use crate::text::Reason;
+use futures::stream::{self, StreamExt};
 
 /// How long a worker's claim on a row lasts; a claim that lapsed is picked up again.
 pub const CLAIM_LEASE: crate::time::Span = crate::time::Span::minutes(2);
+
+/// Orders an expiry run closes and cancels at the same time.
+pub const EXPIRE_IN_FLIGHT: usize = 8;
 
 /// What happened to an order someone tried to cancel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,11 +98,24 @@ impl Shop {
             ..ExpireReport::default()
         };
         let actor = Actor::system("expire-unpaid");
-        for id in due {
-            match self
-                .close_then_cancel(&actor, id, CancelReason::Timeout, None, true)
-                .await
-            {
+        // Each order is a round trip to WeChat (close) and a transaction: a few at a time, so
+        // a backlog (a flash sale's unpaid orders all expiring together) drains at the pace
+        // of WeChat's latency times EXPIRE_IN_FLIGHT, not one order after the other.
+        let outcomes: Vec<(OrderId, Result<CancelOutcome, ShopError>)> = stream::iter(due)
+            .map(|id| {
+                let actor = &actor;
+                async move {
+                    let r = self
+                        .close_then_cancel(actor, id, CancelReason::Timeout, None, true)
+                        .await;
+                    (id, r)
+                }
+            })
+            .buffer_unordered(EXPIRE_IN_FLIGHT)
+            .collect()
+            .await;
+        for (id, outcome) in outcomes {
+            match outcome {
                 Ok(CancelOutcome::Cancelled(_)) => report.cancelled += 1,
                 Ok(CancelOutcome::Paid(_)) => report.paid += 1,
                 Ok(CancelOutcome::Skipped(_)) => report.skipped += 1,
