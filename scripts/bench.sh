@@ -7,6 +7,7 @@
 #   scripts/bench.sh sqlite [scenario ...]
 #
 # Extra arguments for a scenario: FLASH_ARGS, SPREAD_ARGS, CALLBACK_ARGS, BROWSE_ARGS.
+# BENCH_API_BIN runs another shop-api binary (an A/B against an older build) instead of this tree's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,7 +43,7 @@ start_api() {
     SHOP_LISTEN=127.0.0.1:$port SHOP_MEDIA_DIR="$dir/media" SHOP_ADMIN_PASSWORD=$password \
         SHOP_SEED_DEMO=true SHOP_RATE_LIMIT_LOGIN=1000000 SHOP_RATE_LIMIT_ORDERS=1000000 \
         SHOP_LOG_FORMAT=json RUST_LOG=warn \
-        target/release/shop-api >"$dir/api.log" 2>&1 &
+        "${BENCH_API_BIN:-target/release/shop-api}" >"$dir/api.log" 2>&1 &
     api_pid=$!
     for _ in $(seq 1 100); do
         curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return 0

@@ -89,6 +89,11 @@ fn normalise(items: &[OrderItem]) -> Result<Vec<(SkuId, Quantity)>, ValidationEr
 
 impl Shop {
     /// Places an order for `user`, exactly once per idempotency key.
+    ///
+    /// A key never seen before asks the stock gate **first**: a buyer the gate cannot serve
+    /// (a flash sale's thousands) is refused before anything is written, and only buyers holding
+    /// stock claim their key and write. A key seen before may be the retry of an order that
+    /// exists, so it goes the careful way: claim (and replay) first, then the gate.
     pub async fn place_order(
         &self,
         user: UserId,
@@ -96,41 +101,67 @@ impl Shop {
         key: &IdempotencyKey,
     ) -> Result<Placed, ShopError> {
         let scope = format!("orders:u{user}");
-        if let Some(sku_id) = self.sold_out_at_gate(&cmd.items).await {
-            // A flash sale answers thousands of these: one gate read and one key read instead
-            // of claiming and releasing the key. A key already used may be a retry of an order
-            // that succeeded, so it still goes the normal way (and is replayed).
-            if !self
-                .idempotency
-                .is_live(&scope, key, self.clock.now())
-                .await?
-            {
-                return Err(ShopError::OutOfStock { sku_id });
-            }
+        if self
+            .idempotency
+            .is_live(&scope, key, self.clock.now())
+            .await?
+        {
+            let outcome = self
+                .idempotent(&scope, key, cmd, |done| {
+                    self.place_new(user, cmd, Some(done), None)
+                })
+                .await?;
+            return self.placed_or_replayed(outcome).await;
         }
-        let outcome = self
-            .idempotent(&scope, key, cmd, |done| {
-                self.place_new(user, cmd, Some(done))
-            })
-            .await?;
-        self.placed_or_replayed(outcome).await
+        let wanted = normalise(&cmd.items)?;
+        let id = self.new_order_id()?;
+        let quantities: Vec<(SkuId, i64)> = wanted.iter().map(|(s, q)| (*s, q.get())).collect();
+        let gate = self.gate_reserve(id, &quantities).await?;
+        // Stock in hand: claim the key and price the order at the same time (two round trips
+        // that do not depend on each other). A price read for a key that turns out taken is
+        // thrown away; nothing is written before the claim is ours.
+        let claim = IdemClaim::new(scope.clone(), key.clone(), cmd, self.clock.now());
+        let (begun, priced) = futures::join!(
+            self.idempotency.begin(&claim),
+            self.price_order(user, cmd, Some(id))
+        );
+        let refused = match begun {
+            Ok(IdemBegin::Started) => None,
+            Ok(IdemBegin::Replay { resource_id }) => Some(Ok(Idem::Replay(resource_id))),
+            Ok(IdemBegin::InProgress) => Some(Err(ShopError::InProgress)),
+            Ok(IdemBegin::Mismatch) => Some(Err(ShopError::KeyReused)),
+            Err(e) => Some(Err(e.into())),
+        };
+        if let Some(outcome) = refused {
+            // A concurrent twin holds the key (in progress, replayed, reused) or it could not
+            // be claimed: this request creates nothing, so the units go back.
+            if gate == GateUse::Reserved {
+                self.gate_release(id).await;
+            }
+            return self.placed_or_replayed(outcome?).await;
+        }
+        let done = IdemCompletion {
+            scope,
+            key: key.clone(),
+            resource_id: 0,
+        };
+        let result = match priced {
+            Ok((order, events)) => self.write_order(order, events, Some(done), gate).await,
+            Err(e) => {
+                if gate == GateUse::Reserved {
+                    self.gate_release(id).await;
+                }
+                Err(e)
+            }
+        };
+        if result.is_err() {
+            self.release_key(&claim.scope, key).await;
+        }
+        result
     }
 
-    /// A SKU the gate already knows cannot cover the order, if any. Only a hint for shedding
-    /// load early: a gate that is down or does not know the SKU answers `None`, and the real
-    /// decision is always the reservation's.
-    async fn sold_out_at_gate(&self, items: &[OrderItem]) -> Option<SkuId> {
-        let wanted = normalise(items).ok()?;
-        let skus: Vec<SkuId> = wanted.iter().map(|(s, _)| *s).collect();
-        let counts = self.gate.available(&skus).await.ok()?;
-        wanted.iter().find_map(|(sku, q)| {
-            counts
-                .iter()
-                .find(|(s, _)| s == sku)
-                .and_then(|(_, n)| *n)
-                .filter(|n| *n < q.get())
-                .map(|_| *sku)
-        })
+    fn new_order_id(&self) -> Result<OrderId, ShopError> {
+        OrderId::new(self.ids.next_id()).map_err(|e| ShopError::Internal(e.to_string()))
     }
 
     /// The order a replayed key created, as it is now.
@@ -185,12 +216,16 @@ impl Shop {
         };
         let result = create(done).await;
         if result.is_err() {
-            // Nothing was created: free the key so that a retry runs again.
-            if let Err(e) = self.idempotency.release(scope, key).await {
-                tracing::warn!(error = %e, "could not release idempotency key; it frees itself when its lease ends");
-            }
+            self.release_key(scope, key).await;
         }
         result.map(Idem::Done)
+    }
+
+    /// Nothing was created under the key: free it so that a retry runs again.
+    async fn release_key(&self, scope: &str, key: &IdempotencyKey) {
+        if let Err(e) = self.idempotency.release(scope, key).await {
+            tracing::warn!(error = %e, "could not release idempotency key; it frees itself when its lease ends");
+        }
     }
 
     /// Places an order without an idempotency key (seeding, tests, operator tools).
@@ -199,23 +234,85 @@ impl Shop {
         user: UserId,
         cmd: &PlaceOrder,
     ) -> Result<Placed, ShopError> {
-        self.place_new(user, cmd, None).await
+        self.place_new(user, cmd, None, None).await
     }
 
+    /// Prices and writes an order. `held`: the id and gate reservation the caller already
+    /// made (given back here if the order cannot be made); without it the gate is asked
+    /// after the order is priced.
     pub(super) async fn place_new(
         &self,
         user: UserId,
         cmd: &PlaceOrder,
         idem: Option<IdemCompletion>,
+        held: Option<(OrderId, GateUse)>,
     ) -> Result<Placed, ShopError> {
+        let built = self.price_order(user, cmd, held.map(|(id, _)| id)).await;
+        let (order, events) = match built {
+            Ok(b) => b,
+            Err(e) => {
+                if let Some((id, GateUse::Reserved)) = held {
+                    self.gate_release(id).await;
+                }
+                return Err(e);
+            }
+        };
+        let gate = match held {
+            Some((_, gate)) => gate,
+            None => self.gate_reserve(order.id, &order.quantities()).await?,
+        };
+        self.write_order(order, events, idem, gate).await
+    }
+
+    /// Writes a priced order (completing `idem` in the same transaction); gives the gate's
+    /// hold back when the database says no.
+    async fn write_order(
+        &self,
+        order: Order,
+        events: Vec<crate::events::OutboxEvent>,
+        idem: Option<IdemCompletion>,
+        gate: GateUse,
+    ) -> Result<Placed, ShopError> {
+        let id = order.id;
+        let idem = idem.map(|c| IdemCompletion {
+            resource_id: id.get(),
+            ..c
+        });
+        match self.orders.create(&order, &events, idem).await {
+            Ok(()) => Ok(Placed {
+                order,
+                replayed: false,
+                gate,
+            }),
+            Err(e) => {
+                if gate == GateUse::Reserved {
+                    self.gate_release(id).await;
+                }
+                if let OrderStoreError::OutOfStock { sku_id } = e {
+                    return Err(ShopError::OutOfStock { sku_id });
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// The order as it would be written now: lines priced from the catalogue, the address
+    /// copied, shipping and deadline from the policy, and its `Created` event.
+    async fn price_order(
+        &self,
+        user: UserId,
+        cmd: &PlaceOrder,
+        id: Option<OrderId>,
+    ) -> Result<(Order, Vec<crate::events::OutboxEvent>), ShopError> {
         let wanted = normalise(&cmd.items)?;
         let ids: Vec<SkuId> = wanted.iter().map(|(s, _)| *s).collect();
-        let skus = self.catalogue.skus_for_sale(&ids).await?;
-        let address = self
-            .addresses
-            .get(user, cmd.address_id)
-            .await?
-            .ok_or(ShopError::NotFound("address"))?;
+        // Two independent reads, one round trip's wait.
+        let (skus, address) = futures::join!(
+            self.catalogue.skus_for_sale(&ids),
+            self.addresses.get(user, cmd.address_id)
+        );
+        let skus = skus?;
+        let address = address?.ok_or(ShopError::NotFound("address"))?;
 
         let mut lines = Vec::with_capacity(wanted.len());
         for (sku_id, quantity) in &wanted {
@@ -251,8 +348,10 @@ impl Shop {
             .ok_or_else(|| ShopError::Internal("order total overflows".into()))?;
 
         let now = self.clock.now();
-        let id =
-            OrderId::new(self.ids.next_id()).map_err(|e| ShopError::Internal(e.to_string()))?;
+        let id = match id {
+            Some(id) => id,
+            None => self.new_order_id()?,
+        };
         let order = Order {
             id,
             order_no: OrderNo::for_order(id, now),
@@ -281,29 +380,7 @@ impl Shop {
             version: 0,
         };
         let events = self.order_events(&[OrderEventKind::Created], &order)?;
-        let quantities = order.quantities();
-
-        let gate = self.gate_reserve(id, &quantities).await?;
-        let idem = idem.map(|c| IdemCompletion {
-            resource_id: id.get(),
-            ..c
-        });
-        match self.orders.create(&order, &events, idem).await {
-            Ok(()) => Ok(Placed {
-                order,
-                replayed: false,
-                gate,
-            }),
-            Err(e) => {
-                if gate == GateUse::Reserved {
-                    self.gate_release(id).await;
-                }
-                if let OrderStoreError::OutOfStock { sku_id } = e {
-                    return Err(ShopError::OutOfStock { sku_id });
-                }
-                Err(e.into())
-            }
-        }
+        Ok((order, events))
     }
 
     /// Asks the gate to hold the stock. A "sold out" from the gate is final; a gate that is down

@@ -92,18 +92,21 @@ impl Mocks {
         });
     }
 
-    /// The gate has no count for the SKUs yet: no early "sold out".
-    fn gate_unknown(&mut self) {
-        self.gate
-            .expect_available()
-            .returning(|skus| Ok(skus.iter().map(|s| (*s, None)).collect()));
-    }
-
+    /// A key never used before: not live, and its claim starts.
     fn key_is_new(&mut self) {
+        self.key_live(false);
         self.idempotency
             .expect_begin()
             .times(1)
             .returning(|_| Ok(IdemBegin::Started));
+    }
+
+    /// Whether the key was claimed or completed before (and not expired).
+    fn key_live(&mut self, live: bool) {
+        self.idempotency
+            .expect_is_live()
+            .times(1)
+            .returning(move |_, _, _| Ok(live));
     }
 }
 
@@ -156,7 +159,6 @@ fn payment_for(order: &Order, status: PaymentStatus) -> Payment {
 #[test]
 fn an_order_is_priced_from_the_catalogue_and_held_by_the_gate() {
     let mut m = Mocks::default();
-    m.gate_unknown();
     m.shelf(true);
     m.key_is_new();
     m.gate
@@ -181,31 +183,58 @@ fn an_order_is_priced_from_the_catalogue_and_held_by_the_gate() {
 }
 
 #[test]
-fn a_gate_that_says_sold_out_ends_it_before_the_database() {
+fn a_gate_that_says_sold_out_ends_it_before_anything_is_written() {
     let mut m = Mocks::default();
-    m.gate_unknown();
-    m.shelf(true);
-    m.key_is_new();
+    m.key_live(false);
     m.gate.expect_try_reserve().times(1).returning(|_, _| {
         Ok(GateDecision::Insufficient {
             sku_id: SkuId::new(1).unwrap(),
             available: 0,
         })
     });
+    // No key claimed or released, no catalogue or address read, no insert.
+    m.idempotency.expect_begin().never();
+    m.idempotency.expect_release().never();
+    m.catalogue.expect_skus_for_sale().never();
+    m.addresses.expect_get().never();
     m.orders.expect_create().never();
-    // Nothing was created: the key is freed so that a retry runs again.
-    m.idempotency
-        .expect_release()
-        .times(1)
-        .returning(|_, _| Ok(()));
     let err = block(m.shop().place_order(user(), &cmd(1), &key())).unwrap_err();
     assert!(matches!(err, ShopError::OutOfStock { .. }), "{err:?}");
 }
 
 #[test]
+fn a_new_key_asks_the_gate_before_claiming_and_reading() {
+    let mut m = Mocks::default();
+    let mut seq = mockall::Sequence::new();
+    m.idempotency
+        .expect_is_live()
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_, _, _| Ok(false));
+    m.gate
+        .expect_try_reserve()
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_, _| Ok(GateDecision::Reserved));
+    m.idempotency
+        .expect_begin()
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_| Ok(IdemBegin::Started));
+    m.shelf(true);
+    m.orders
+        .expect_create()
+        .times(1)
+        .withf(|o, _, idem| idem.as_ref().is_some_and(|c| c.resource_id == o.id.get()))
+        .returning(|_, _, _| Ok(()));
+    m.gate.expect_release().never();
+    let placed = block(m.shop().place_order(user(), &cmd(2), &key())).unwrap();
+    assert_eq!(placed.gate, GateUse::Reserved);
+}
+
+#[test]
 fn a_failed_insert_gives_the_gate_its_units_back() {
     let mut m = Mocks::default();
-    m.gate_unknown();
     m.shelf(true);
     m.key_is_new();
     m.gate
@@ -228,7 +257,6 @@ fn a_failed_insert_gives_the_gate_its_units_back() {
 #[test]
 fn the_database_refusing_stock_is_out_of_stock_and_releases_the_gate() {
     let mut m = Mocks::default();
-    m.gate_unknown();
     m.shelf(true);
     m.key_is_new();
     m.gate
@@ -248,7 +276,6 @@ fn the_database_refusing_stock_is_out_of_stock_and_releases_the_gate() {
 #[test]
 fn a_gate_that_is_down_lets_the_database_decide_alone() {
     let mut m = Mocks::default();
-    m.gate_unknown();
     m.shelf(true);
     m.key_is_new();
     m.gate
@@ -268,7 +295,6 @@ fn a_gate_that_is_down_lets_the_database_decide_alone() {
 #[test]
 fn an_empty_gate_is_loaded_from_the_database_and_asked_again() {
     let mut m = Mocks::default();
-    m.gate_unknown();
     m.shelf(true);
     m.key_is_new();
     let mut seq = mockall::Sequence::new();
@@ -304,14 +330,20 @@ fn an_empty_gate_is_loaded_from_the_database_and_asked_again() {
 }
 
 #[test]
-fn an_off_sale_sku_is_refused_without_holding_anything() {
+fn an_off_sale_sku_is_refused_and_gives_back_what_it_held() {
     let mut m = Mocks::default();
-    m.gate_unknown();
     m.shelf(false);
     m.key_is_new();
-    m.gate.expect_try_reserve().never();
+    m.gate
+        .expect_try_reserve()
+        .times(1)
+        .returning(|_, _| Ok(GateDecision::Reserved));
+    m.gate.expect_release().times(1).returning(|_| Ok(true));
     m.orders.expect_create().never();
-    m.idempotency.expect_release().returning(|_, _| Ok(()));
+    m.idempotency
+        .expect_release()
+        .times(1)
+        .returning(|_, _| Ok(()));
     let err = block(m.shop().place_order(user(), &cmd(1), &key())).unwrap_err();
     assert!(matches!(err, ShopError::NotOnSale { .. }), "{err:?}");
 }
@@ -323,8 +355,7 @@ fn a_key_in_use_or_reused_never_reaches_the_catalogue() {
         (IdemBegin::Mismatch, "KeyReused"),
     ] {
         let mut m = Mocks::default();
-        m.gate_unknown();
-        m.gate_unknown();
+        m.key_live(true);
         m.idempotency
             .expect_begin()
             .times(1)
@@ -337,9 +368,61 @@ fn a_key_in_use_or_reused_never_reaches_the_catalogue() {
 }
 
 #[test]
+fn a_key_claimed_by_a_twin_meanwhile_gives_the_gate_back() {
+    // Two requests with the same new key at once: both see it unused and hold stock; the one
+    // that loses the claim gives its units back and writes nothing. (It may have priced the
+    // order alongside its claim; those reads are thrown away.)
+    let mut m = Mocks::default();
+    m.key_live(false);
+    m.shelf(true);
+    m.gate
+        .expect_try_reserve()
+        .times(1)
+        .returning(|_, _| Ok(GateDecision::Reserved));
+    m.idempotency
+        .expect_begin()
+        .times(1)
+        .returning(|_| Ok(IdemBegin::InProgress));
+    m.gate.expect_release().times(1).returning(|_| Ok(true));
+    m.orders.expect_create().never();
+    let err = block(m.shop().place_order(user(), &cmd(1), &key())).unwrap_err();
+    assert_eq!(err, ShopError::InProgress);
+}
+
+#[test]
+fn a_new_key_completed_by_a_twin_meanwhile_returns_the_twins_order() {
+    // The key was unused when asked, but a twin request finished with it before this one's
+    // claim: this request answers with the twin's order and gives its own hold back.
+    let mut m = Mocks::default();
+    m.key_live(false);
+    m.shelf(true);
+    let order = sample_order(5990);
+    let id = order.id.get();
+    m.gate
+        .expect_try_reserve()
+        .times(1)
+        .returning(|_, _| Ok(GateDecision::Reserved));
+    m.idempotency
+        .expect_begin()
+        .times(1)
+        .returning(move |_| Ok(IdemBegin::Replay { resource_id: id }));
+    m.gate.expect_release().times(1).returning(|_| Ok(true));
+    m.idempotency.expect_release().never();
+    let stored = order.clone();
+    m.orders
+        .expect_get()
+        .times(1)
+        .returning(move |_| Ok(Some(stored.clone())));
+    m.orders.expect_create().never();
+    let placed = block(m.shop().place_order(user(), &cmd(1), &key())).unwrap();
+    assert!(placed.replayed);
+    assert_eq!(placed.order.id, order.id);
+}
+
+#[test]
 fn a_replayed_key_returns_the_order_it_made() {
     let mut m = Mocks::default();
-    m.gate_unknown();
+    m.key_live(true);
     let order = sample_order(5990);
     let id = order.id.get();
     m.idempotency
@@ -358,36 +441,11 @@ fn a_replayed_key_returns_the_order_it_made() {
 }
 
 #[test]
-fn a_sold_out_gate_answers_without_writing_anything() {
+fn a_used_key_is_replayed_without_asking_the_gate() {
+    // A retry of an order that exists must get that order, even when the gate would now say
+    // "sold out" — and it must not hold stock a second time, not even for a moment.
     let mut m = Mocks::default();
-    m.gate
-        .expect_available()
-        .times(1)
-        .returning(|skus| Ok(skus.iter().map(|s| (*s, Some(0))).collect()));
-    m.idempotency
-        .expect_is_live()
-        .times(1)
-        .returning(|_, _, _| Ok(false));
-    // No key claimed or released, no catalogue, no reservation, no insert.
-    m.idempotency.expect_begin().never();
-    m.idempotency.expect_release().never();
-    m.catalogue.expect_skus_for_sale().never();
-    m.gate.expect_try_reserve().never();
-    m.orders.expect_create().never();
-    let err = block(m.shop().place_order(user(), &cmd(1), &key())).unwrap_err();
-    assert!(matches!(err, ShopError::OutOfStock { .. }), "{err:?}");
-}
-
-#[test]
-fn a_used_key_is_replayed_even_when_the_gate_is_sold_out() {
-    let mut m = Mocks::default();
-    m.gate
-        .expect_available()
-        .returning(|skus| Ok(skus.iter().map(|s| (*s, Some(0))).collect()));
-    m.idempotency
-        .expect_is_live()
-        .times(1)
-        .returning(|_, _, _| Ok(true));
+    m.key_live(true);
     let order = sample_order(5990);
     let id = order.id.get();
     m.idempotency
@@ -398,28 +456,10 @@ fn a_used_key_is_replayed_even_when_the_gate_is_sold_out() {
     m.orders
         .expect_get()
         .returning(move |_| Ok(Some(stored.clone())));
+    m.gate.expect_try_reserve().never();
+    m.gate.expect_available().never();
     let placed = block(m.shop().place_order(user(), &cmd(1), &key())).unwrap();
     assert!(placed.replayed, "the order the key made, not 'sold out'");
-}
-
-#[test]
-fn enough_at_the_gate_goes_the_normal_way() {
-    let mut m = Mocks::default();
-    m.gate
-        .expect_available()
-        .returning(|skus| Ok(skus.iter().map(|s| (*s, Some(2))).collect()));
-    m.idempotency.expect_is_live().never();
-    m.shelf(true);
-    m.key_is_new();
-    m.gate
-        .expect_try_reserve()
-        .times(1)
-        .returning(|_, _| Ok(GateDecision::Reserved));
-    m.orders
-        .expect_create()
-        .times(1)
-        .returning(|_, _, _| Ok(()));
-    block(m.shop().place_order(user(), &cmd(2), &key())).unwrap();
 }
 
 // ---------- cancel: close at WeChat first ----------
