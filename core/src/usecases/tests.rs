@@ -101,6 +101,20 @@ impl Mocks {
             .returning(|_| Ok(IdemBegin::Started));
     }
 
+    /// The key's claim finds it completed by `order`, which the store then returns.
+    fn key_replays(&mut self, order: &Order) {
+        let id = order.id.get();
+        self.idempotency
+            .expect_begin()
+            .times(1)
+            .returning(move |_| Ok(IdemBegin::Replay { resource_id: id }));
+        let stored = order.clone();
+        self.orders
+            .expect_get()
+            .times(1)
+            .returning(move |_| Ok(Some(stored.clone())));
+    }
+
     /// Whether the key was claimed or completed before (and not expired).
     fn key_live(&mut self, live: bool) {
         self.idempotency
@@ -397,22 +411,13 @@ fn a_new_key_completed_by_a_twin_meanwhile_returns_the_twins_order() {
     m.key_live(false);
     m.shelf(true);
     let order = sample_order(5990);
-    let id = order.id.get();
     m.gate
         .expect_try_reserve()
         .times(1)
         .returning(|_, _| Ok(GateDecision::Reserved));
-    m.idempotency
-        .expect_begin()
-        .times(1)
-        .returning(move |_| Ok(IdemBegin::Replay { resource_id: id }));
+    m.key_replays(&order);
     m.gate.expect_release().times(1).returning(|_| Ok(true));
     m.idempotency.expect_release().never();
-    let stored = order.clone();
-    m.orders
-        .expect_get()
-        .times(1)
-        .returning(move |_| Ok(Some(stored.clone())));
     m.orders.expect_create().never();
     let placed = block(m.shop().place_order(user(), &cmd(1), &key())).unwrap();
     assert!(placed.replayed);
@@ -424,15 +429,7 @@ fn a_replayed_key_returns_the_order_it_made() {
     let mut m = Mocks::default();
     m.key_live(true);
     let order = sample_order(5990);
-    let id = order.id.get();
-    m.idempotency
-        .expect_begin()
-        .returning(move |_| Ok(IdemBegin::Replay { resource_id: id }));
-    let stored = order.clone();
-    m.orders
-        .expect_get()
-        .times(1)
-        .returning(move |_| Ok(Some(stored.clone())));
+    m.key_replays(&order);
     m.gate.expect_try_reserve().never();
     m.orders.expect_create().never();
     let placed = block(m.shop().place_order(user(), &cmd(1), &key())).unwrap();
@@ -447,15 +444,7 @@ fn a_used_key_is_replayed_without_asking_the_gate() {
     let mut m = Mocks::default();
     m.key_live(true);
     let order = sample_order(5990);
-    let id = order.id.get();
-    m.idempotency
-        .expect_begin()
-        .times(1)
-        .returning(move |_| Ok(IdemBegin::Replay { resource_id: id }));
-    let stored = order.clone();
-    m.orders
-        .expect_get()
-        .returning(move |_| Ok(Some(stored.clone())));
+    m.key_replays(&order);
     m.gate.expect_try_reserve().never();
     m.gate.expect_available().never();
     let placed = block(m.shop().place_order(user(), &cmd(1), &key())).unwrap();
