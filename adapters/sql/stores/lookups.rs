@@ -5,7 +5,7 @@
 
 use super::batch::Batched;
 use super::rows::{self, ADDRESS_COLS, COVER_SUBQUERY};
-use super::tx::in_list;
+use super::tx::{in_list, padded};
 use super::DbResultExt;
 use crate::Db;
 use shop_core::address::Address;
@@ -28,6 +28,7 @@ pub(crate) async fn skus_for_sale(
     if ids.is_empty() {
         return Ok(vec![]);
     }
+    let ids = padded(ids.iter().copied());
     let sql = format!(
         "SELECT s.id, s.product_id, p.title, s.spec, s.price_fen, s.enabled, p.status, {COVER_SUBQUERY} AS cover_url \
          FROM skus s JOIN products p ON p.id = s.product_id WHERE s.id IN ({})",
@@ -35,7 +36,7 @@ pub(crate) async fn skus_for_sale(
     );
     let mut q = sqlx::query(&sql);
     for id in ids {
-        q = q.bind(*id);
+        q = q.bind(id);
     }
     let rows = q.fetch_all(pool).await.db()?;
     rows.iter().map(rows::sku_for_sale).collect()
@@ -69,6 +70,7 @@ pub(crate) fn addresses_batch(
 ) -> Batched<AddressFound> {
     Box::pin(async move {
         let ids: BTreeSet<i64> = jobs.iter().map(|(_, a)| a.get()).collect();
+        let ids = padded(ids);
         let sql = format!(
             "SELECT {ADDRESS_COLS} FROM addresses WHERE id IN ({})",
             in_list(ids.len())
@@ -104,10 +106,11 @@ pub(crate) type KeyCreated = Result<Option<i64>, StoreError>;
 /// if it exists (the sold-out fast path asks this of every refused buyer in a flash sale).
 pub(crate) fn keys_batch(pool: Pool<Db>, jobs: Vec<KeyRef>) -> Batched<KeyCreated> {
     Box::pin(async move {
-        let which = vec!["(scope = ? AND idem_key = ?)"; jobs.len()].join(" OR ");
+        let asked = padded(jobs.iter());
+        let which = vec!["(scope = ? AND idem_key = ?)"; asked.len()].join(" OR ");
         let sql = format!("SELECT scope, idem_key, created_at FROM idempotency_keys WHERE {which}");
         let mut q = sqlx::query(&sql);
-        for (scope, key) in &jobs {
+        for (scope, key) in asked {
             q = q.bind(scope.as_str()).bind(key.as_str());
         }
         let found: Result<Vec<(String, String, i64)>, StoreError> =
@@ -150,6 +153,7 @@ pub(crate) fn sessions_batch(
 ) -> Batched<SessionFound> {
     Box::pin(async move {
         let hashes: BTreeSet<&str> = jobs.iter().map(|(h, _)| h.as_str()).collect();
+        let hashes = padded(hashes);
         let sql = format!(
             "SELECT token_hash, user_id, wx_session_key, created_at, expires_at FROM sessions WHERE token_hash IN ({})",
             in_list(hashes.len())

@@ -290,13 +290,14 @@ pub(crate) async fn assemble(
         .iter()
         .map(|r| rows::get::<i64>(r, "id"))
         .collect::<Result<_, _>>()?;
+    let asked = super::tx::padded(ids.iter().copied());
     let sql = format!(
         "SELECT {ORDER_ITEM_COLS} FROM order_items WHERE order_id IN ({}) ORDER BY order_id, line_no",
-        in_list(ids.len())
+        in_list(asked.len())
     );
     let mut q = sqlx::query(&sql);
-    for id in &ids {
-        q = q.bind(*id);
+    for id in asked {
+        q = q.bind(id);
     }
     let line_rows = q.fetch_all(pool).await.db()?;
     let mut lines: Vec<(OrderId, OrderLine)> = line_rows

@@ -15,7 +15,7 @@
 use super::batch::Batched;
 use super::orders::assemble;
 use super::rows::{self, ORDER_COLS, PAYMENT_COLS};
-use super::tx::{in_list, insert_events, Conn};
+use super::tx::{in_list, insert_events, padded, Conn};
 use super::DbResultExt;
 use crate::Db;
 use shop_core::events::OutboxEvent;
@@ -36,6 +36,7 @@ pub(crate) type Settled = Result<(), PaymentStoreError>;
 pub(crate) fn orders_by_no_batch(pool: Pool<Db>, nos: Vec<OrderNo>) -> Batched<OrderFound> {
     Box::pin(async move {
         let wanted: BTreeSet<&str> = nos.iter().map(OrderNo::as_str).collect();
+        let wanted = padded(wanted);
         let sql = format!(
             "SELECT {ORDER_COLS} FROM orders WHERE order_no IN ({})",
             in_list(wanted.len())
@@ -65,6 +66,7 @@ pub(crate) fn payments_by_order_batch(
 ) -> Batched<PaymentFound> {
     Box::pin(async move {
         let wanted: BTreeSet<i64> = orders.iter().map(|o| o.get()).collect();
+        let wanted = padded(wanted);
         let sql = format!(
             "SELECT {PAYMENT_COLS} FROM payments WHERE order_id IN ({})",
             in_list(wanted.len())
