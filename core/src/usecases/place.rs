@@ -10,7 +10,9 @@ use crate::money::Fen;
 use crate::order::{Order, OrderEventKind, OrderLine, OrderStatus, Quantity, MAX_ORDER_LINES};
 use crate::ports::{GateDecision, OrderStoreError};
 use crate::text::{IdempotencyKey, OrderNo, Remark};
+use crate::time::Timestamp;
 use serde::Serialize;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OrderItem {
@@ -85,6 +87,45 @@ fn normalise(items: &[OrderItem]) -> Result<Vec<(SkuId, Quantity)>, ValidationEr
                 .map_err(|e| e.at(format!("items[{i}].quantity")))
         })
         .collect()
+}
+
+/// While the gate is down every order falls back, and a warning per order would bury the log
+/// (5,359 identical lines in a 2-second Redis outage during a drill). One line per
+/// [`LogThrottle::EVERY_MS`] says it, with how many were left out; the metric
+/// `shop_gate_fallbacks_total` still counts each.
+static GATE_DOWN_LOG: LogThrottle = LogThrottle::new();
+
+/// Lets a repeated log line through at most once per interval.
+pub(crate) struct LogThrottle {
+    last_ms: AtomicI64,
+    skipped: AtomicU64,
+}
+
+impl LogThrottle {
+    const EVERY_MS: i64 = 10_000;
+
+    pub(crate) const fn new() -> Self {
+        LogThrottle {
+            last_ms: AtomicI64::new(i64::MIN),
+            skipped: AtomicU64::new(0),
+        }
+    }
+
+    /// `Some(lines left out since the last one)` when this one should be written.
+    pub(crate) fn due(&self, now: Timestamp) -> Option<u64> {
+        let now = now.millis();
+        let last = self.last_ms.load(Ordering::Relaxed);
+        if now.saturating_sub(last) >= Self::EVERY_MS
+            && self
+                .last_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            return Some(self.skipped.swap(0, Ordering::Relaxed));
+        }
+        self.skipped.fetch_add(1, Ordering::Relaxed);
+        None
+    }
 }
 
 impl Shop {
@@ -407,7 +448,9 @@ impl Shop {
                 }
                 Ok(GateDecision::NotLoaded { .. }) => return Ok(GateUse::Fallback),
                 Err(e) => {
-                    tracing::warn!(error = %e, "stock gate unavailable; selling on the database alone");
+                    if let Some(suppressed) = GATE_DOWN_LOG.due(self.clock.now()) {
+                        tracing::warn!(error = %e, similar_since_last = suppressed, "stock gate unavailable; selling on the database alone");
+                    }
                     return Ok(GateUse::Fallback);
                 }
             }
@@ -421,5 +464,23 @@ impl Shop {
         if let Err(e) = self.gate.release(order).await {
             tracing::warn!(order_id = %order, error = %e, "stock gate release failed; gate-check will repair the drift");
         }
+    }
+}
+
+#[cfg(test)]
+mod log_throttle_tests {
+    use super::LogThrottle;
+    use crate::time::Timestamp;
+
+    #[test]
+    fn a_repeated_line_is_written_once_per_interval_with_the_count_left_out() {
+        let t = LogThrottle::new();
+        let at = |ms: i64| Timestamp::from_millis(1_800_000_000_000 + ms);
+        assert_eq!(t.due(at(0)), Some(0));
+        assert_eq!(t.due(at(1)), None);
+        assert_eq!(t.due(at(9_999)), None);
+        assert_eq!(t.due(at(10_000)), Some(2));
+        assert_eq!(t.due(at(10_001)), None);
+        assert_eq!(t.due(at(25_000)), Some(1));
     }
 }
