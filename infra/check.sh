@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Validates what can be validated without a Docker engine: nginx.conf with a real `nginx -t`
 # (upstream pointed at localhost, a throw-away self-signed certificate), the Prometheus rules
-# (promtool if installed, else a YAML structure check), the Grafana dashboard JSON, and the
-# compose file (docker compose config, only where docker exists).
+# (promtool check, and the alert unit tests in prometheus/alerts.test.yml; promtool comes from
+# Debian's prometheus package, installed here as root when missing, else a YAML structure
+# check), the Grafana dashboard JSON, and the compose file (docker compose config, only where
+# docker exists).
 set -euo pipefail
 cd "$(dirname "$0")"
 tmp=$(mktemp -d)
@@ -26,9 +28,15 @@ if command -v nginx >/dev/null; then
     echo "nginx.conf: ok (nginx -t)"
 fi
 
+if ! command -v promtool >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    # The package starts a Prometheus server; only its promtool is wanted here.
+    apt-get install -y --no-install-recommends prometheus >/dev/null
+    pkill -x prometheus 2>/dev/null || true
+fi
 if command -v promtool >/dev/null; then
     promtool check rules prometheus/alerts.yml
     promtool check config prometheus/prometheus.yml
+    promtool test rules prometheus/alerts.test.yml
 else
     python3 - prometheus/alerts.yml <<'PY'
 import sys, yaml
