@@ -45,6 +45,15 @@ impl IdemClaim {
             now,
         }
     }
+
+    /// What completes this claim once its resource exists (the id is set when it is written).
+    pub fn completion(&self) -> IdemCompletion {
+        IdemCompletion {
+            scope: self.scope.clone(),
+            key: self.key.clone(),
+            resource_id: 0,
+        }
+    }
 }
 
 /// What `begin` found.

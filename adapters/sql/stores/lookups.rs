@@ -103,7 +103,7 @@ pub(crate) type KeyRef = (String, String);
 pub(crate) type KeyCreated = Result<Option<i64>, StoreError>;
 
 /// The key reader's batch function: when each waiting request's idempotency key was created,
-/// if it exists (the sold-out fast path asks this of every refused buyer in a flash sale).
+/// if it exists (every new order asks this before the stock gate; in a flash sale, every buyer).
 pub(crate) fn keys_batch(pool: Pool<Db>, jobs: Vec<KeyRef>) -> Batched<KeyCreated> {
     Box::pin(async move {
         let asked = padded(jobs.iter());

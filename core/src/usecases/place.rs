@@ -89,6 +89,16 @@ fn normalise(items: &[OrderItem]) -> Result<Vec<(SkuId, Quantity)>, ValidationEr
         .collect()
 }
 
+/// What a claim that did not start comes to: the key's earlier resource, or the refusal.
+fn not_started<T>(begun: IdemBegin) -> Option<Result<Idem<T>, ShopError>> {
+    match begun {
+        IdemBegin::Started => None,
+        IdemBegin::Replay { resource_id } => Some(Ok(Idem::Replay(resource_id))),
+        IdemBegin::InProgress => Some(Err(ShopError::InProgress)),
+        IdemBegin::Mismatch => Some(Err(ShopError::KeyReused)),
+    }
+}
+
 /// While the gate is down every order falls back, and a warning per order would bury the log
 /// (5,359 identical lines in a 2-second Redis outage during a drill). One line per
 /// [`LogThrottle::EVERY_MS`] says it, with how many were left out; the metric
@@ -96,7 +106,7 @@ fn normalise(items: &[OrderItem]) -> Result<Vec<(SkuId, Quantity)>, ValidationEr
 static GATE_DOWN_LOG: LogThrottle = LogThrottle::new();
 
 /// Lets a repeated log line through at most once per interval.
-pub(crate) struct LogThrottle {
+struct LogThrottle {
     last_ms: AtomicI64,
     skipped: AtomicU64,
 }
@@ -104,7 +114,7 @@ pub(crate) struct LogThrottle {
 impl LogThrottle {
     const EVERY_MS: i64 = 10_000;
 
-    pub(crate) const fn new() -> Self {
+    const fn new() -> Self {
         LogThrottle {
             last_ms: AtomicI64::new(i64::MIN),
             skipped: AtomicU64::new(0),
@@ -112,7 +122,7 @@ impl LogThrottle {
     }
 
     /// `Some(lines left out since the last one)` when this one should be written.
-    pub(crate) fn due(&self, now: Timestamp) -> Option<u64> {
+    fn due(&self, now: Timestamp) -> Option<u64> {
         let now = now.millis();
         let last = self.last_ms.load(Ordering::Relaxed);
         if now.saturating_sub(last) >= Self::EVERY_MS
@@ -149,7 +159,7 @@ impl Shop {
         {
             let outcome = self
                 .idempotent(&scope, key, cmd, |done| {
-                    self.place_new(user, cmd, Some(done), None)
+                    self.place_new(user, cmd, Some(done))
                 })
                 .await?;
             return self.placed_or_replayed(outcome).await;
@@ -161,37 +171,28 @@ impl Shop {
         // Stock in hand: claim the key and price the order at the same time (two round trips
         // that do not depend on each other). A price read for a key that turns out taken is
         // thrown away; nothing is written before the claim is ours.
-        let claim = IdemClaim::new(scope.clone(), key.clone(), cmd, self.clock.now());
+        let claim = IdemClaim::new(scope, key.clone(), cmd, self.clock.now());
         let (begun, priced) = futures::join!(
             self.idempotency.begin(&claim),
             self.price_order(user, cmd, Some(id))
         );
         let refused = match begun {
-            Ok(IdemBegin::Started) => None,
-            Ok(IdemBegin::Replay { resource_id }) => Some(Ok(Idem::Replay(resource_id))),
-            Ok(IdemBegin::InProgress) => Some(Err(ShopError::InProgress)),
-            Ok(IdemBegin::Mismatch) => Some(Err(ShopError::KeyReused)),
+            Ok(begun) => not_started(begun),
             Err(e) => Some(Err(e.into())),
         };
         if let Some(outcome) = refused {
             // A concurrent twin holds the key (in progress, replayed, reused) or it could not
             // be claimed: this request creates nothing, so the units go back.
-            if gate == GateUse::Reserved {
-                self.gate_release(id).await;
-            }
+            self.give_back(id, gate).await;
             return self.placed_or_replayed(outcome?).await;
         }
-        let done = IdemCompletion {
-            scope,
-            key: key.clone(),
-            resource_id: 0,
-        };
         let result = match priced {
-            Ok((order, events)) => self.write_order(order, events, Some(done), gate).await,
+            Ok((order, events)) => {
+                self.write_order(order, events, Some(claim.completion()), gate)
+                    .await
+            }
             Err(e) => {
-                if gate == GateUse::Reserved {
-                    self.gate_release(id).await;
-                }
+                self.give_back(id, gate).await;
                 Err(e)
             }
         };
@@ -244,18 +245,10 @@ impl Shop {
         Fut: std::future::Future<Output = Result<T, ShopError>> + 'a,
     {
         let claim = IdemClaim::new(scope.to_string(), key.clone(), request, self.clock.now());
-        match self.idempotency.begin(&claim).await? {
-            IdemBegin::Started => {}
-            IdemBegin::Replay { resource_id } => return Ok(Idem::Replay(resource_id)),
-            IdemBegin::InProgress => return Err(ShopError::InProgress),
-            IdemBegin::Mismatch => return Err(ShopError::KeyReused),
+        if let Some(outcome) = not_started(self.idempotency.begin(&claim).await?) {
+            return outcome;
         }
-        let done = IdemCompletion {
-            scope: scope.to_string(),
-            key: key.clone(),
-            resource_id: 0,
-        };
-        let result = create(done).await;
+        let result = create(claim.completion()).await;
         if result.is_err() {
             self.release_key(scope, key).await;
         }
@@ -275,33 +268,18 @@ impl Shop {
         user: UserId,
         cmd: &PlaceOrder,
     ) -> Result<Placed, ShopError> {
-        self.place_new(user, cmd, None, None).await
+        self.place_new(user, cmd, None).await
     }
 
-    /// Prices and writes an order. `held`: the id and gate reservation the caller already
-    /// made (given back here if the order cannot be made); without it the gate is asked
-    /// after the order is priced.
+    /// Prices the order, asks the gate, writes it.
     pub(super) async fn place_new(
         &self,
         user: UserId,
         cmd: &PlaceOrder,
         idem: Option<IdemCompletion>,
-        held: Option<(OrderId, GateUse)>,
     ) -> Result<Placed, ShopError> {
-        let built = self.price_order(user, cmd, held.map(|(id, _)| id)).await;
-        let (order, events) = match built {
-            Ok(b) => b,
-            Err(e) => {
-                if let Some((id, GateUse::Reserved)) = held {
-                    self.gate_release(id).await;
-                }
-                return Err(e);
-            }
-        };
-        let gate = match held {
-            Some((_, gate)) => gate,
-            None => self.gate_reserve(order.id, &order.quantities()).await?,
-        };
+        let (order, events) = self.price_order(user, cmd, None).await?;
+        let gate = self.gate_reserve(order.id, &order.quantities()).await?;
         self.write_order(order, events, idem, gate).await
     }
 
@@ -326,9 +304,7 @@ impl Shop {
                 gate,
             }),
             Err(e) => {
-                if gate == GateUse::Reserved {
-                    self.gate_release(id).await;
-                }
+                self.give_back(id, gate).await;
                 if let OrderStoreError::OutOfStock { sku_id } = e {
                     return Err(ShopError::OutOfStock { sku_id });
                 }
@@ -456,6 +432,14 @@ impl Shop {
             }
         }
         Ok(GateUse::Fallback)
+    }
+
+    /// Gives back what `gate_reserve` held for an order that will not be made (nothing when
+    /// the database decided alone).
+    async fn give_back(&self, order: OrderId, gate: GateUse) {
+        if gate == GateUse::Reserved {
+            self.gate_release(order).await;
+        }
     }
 
     /// Gives an order's hold back to the gate. A failure leaves the gate counting low (it sells

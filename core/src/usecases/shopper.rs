@@ -140,7 +140,7 @@ impl Shop {
                     address_id: req.address_id,
                     remark: req.remark.clone(),
                 };
-                let placed = self.place_new(user, &cmd, Some(done), None).await?;
+                let placed = self.place_new(user, &cmd, Some(done)).await?;
                 let ordered: Vec<SkuId> = cmd.items.iter().map(|i| i.sku_id).collect();
                 if let Err(e) = self.carts.remove(user, &ordered).await {
                     tracing::warn!(error = %e, "ordered lines stay in the cart");

@@ -425,20 +425,7 @@ fn a_new_key_completed_by_a_twin_meanwhile_returns_the_twins_order() {
 }
 
 #[test]
-fn a_replayed_key_returns_the_order_it_made() {
-    let mut m = Mocks::default();
-    m.key_live(true);
-    let order = sample_order(5990);
-    m.key_replays(&order);
-    m.gate.expect_try_reserve().never();
-    m.orders.expect_create().never();
-    let placed = block(m.shop().place_order(user(), &cmd(1), &key())).unwrap();
-    assert!(placed.replayed);
-    assert_eq!(placed.order.id, order.id);
-}
-
-#[test]
-fn a_used_key_is_replayed_without_asking_the_gate() {
+fn a_used_key_returns_the_order_it_made_without_asking_the_gate() {
     // A retry of an order that exists must get that order, even when the gate would now say
     // "sold out" — and it must not hold stock a second time, not even for a moment.
     let mut m = Mocks::default();
@@ -447,8 +434,10 @@ fn a_used_key_is_replayed_without_asking_the_gate() {
     m.key_replays(&order);
     m.gate.expect_try_reserve().never();
     m.gate.expect_available().never();
+    m.orders.expect_create().never();
     let placed = block(m.shop().place_order(user(), &cmd(1), &key())).unwrap();
     assert!(placed.replayed, "the order the key made, not 'sold out'");
+    assert_eq!(placed.order.id, order.id);
 }
 
 // ---------- cancel: close at WeChat first ----------
