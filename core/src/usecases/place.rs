@@ -174,7 +174,7 @@ impl Shop {
         let claim = IdemClaim::new(scope, key.clone(), cmd, self.clock.now());
         let (begun, priced) = futures::join!(
             self.idempotency.begin(&claim),
-            self.price_order(user, cmd, Some(id))
+            self.price_order(user, cmd, &wanted, id)
         );
         let refused = match begun {
             Ok(begun) => not_started(begun),
@@ -278,7 +278,9 @@ impl Shop {
         cmd: &PlaceOrder,
         idem: Option<IdemCompletion>,
     ) -> Result<Placed, ShopError> {
-        let (order, events) = self.price_order(user, cmd, None).await?;
+        let wanted = normalise(&cmd.items)?;
+        let id = self.new_order_id()?;
+        let (order, events) = self.price_order(user, cmd, &wanted, id).await?;
         let gate = self.gate_reserve(order.id, &order.quantities()).await?;
         self.write_order(order, events, idem, gate).await
     }
@@ -319,9 +321,9 @@ impl Shop {
         &self,
         user: UserId,
         cmd: &PlaceOrder,
-        id: Option<OrderId>,
+        wanted: &[(SkuId, Quantity)],
+        id: OrderId,
     ) -> Result<(Order, Vec<crate::events::OutboxEvent>), ShopError> {
-        let wanted = normalise(&cmd.items)?;
         let ids: Vec<SkuId> = wanted.iter().map(|(s, _)| *s).collect();
         // Two independent reads, one round trip's wait.
         let (skus, address) = futures::join!(
@@ -332,7 +334,7 @@ impl Shop {
         let address = address?.ok_or(ShopError::NotFound("address"))?;
 
         let mut lines = Vec::with_capacity(wanted.len());
-        for (sku_id, quantity) in &wanted {
+        for (sku_id, quantity) in wanted {
             let sku: &SkuForSale = skus
                 .iter()
                 .find(|s| s.sku_id == *sku_id)
@@ -365,10 +367,6 @@ impl Shop {
             .ok_or_else(|| ShopError::Internal("order total overflows".into()))?;
 
         let now = self.clock.now();
-        let id = match id {
-            Some(id) => id,
-            None => self.new_order_id()?,
-        };
         let order = Order {
             id,
             order_no: OrderNo::for_order(id, now),
